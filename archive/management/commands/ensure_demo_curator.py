@@ -1,0 +1,35 @@
+"""Create the demo curator account used by `make run`, if it does not exist, and print its login.
+
+Safe to re-run: an existing account keeps its password; it is only put back in the Curator group.
+For local demonstration only — never run this on a public installation.
+"""
+
+from django.contrib.auth import get_user_model
+from django.contrib.auth.models import Group
+from django.core.management.base import BaseCommand
+
+DEMO_USERNAME = "curator"
+DEMO_PASSWORD = "palmyra-curator"
+
+
+class Command(BaseCommand):
+    help = "Create the demo curator account (curator / palmyra-curator) if it does not exist."
+
+    def handle(self, *args, **options):
+        User = get_user_model()
+        user, created = User.objects.get_or_create(username=DEMO_USERNAME, defaults={"is_staff": True})
+        if created:
+            user.set_password(DEMO_PASSWORD)
+            user.save()
+        group = Group.objects.filter(name="Curator").first()
+        if group is not None:
+            user.groups.add(group)
+        verb = "Created" if created else "Kept"
+        self.stdout.write(
+            self.style.SUCCESS(
+                f"{verb} the demo curator. Log in at http://127.0.0.1:8000/admin/ as "
+                f"“{DEMO_USERNAME}” with password “{DEMO_PASSWORD}”"
+                + ("" if created else " (unless you changed it)")
+                + "."
+            )
+        )

@@ -1,0 +1,258 @@
+"""Incidents — one thing that happened, once — and the citations that tie them to sources."""
+
+from django.conf import settings
+from django.core.exceptions import ValidationError
+from django.db import models
+from django.db.models import Count, F, OuterRef, Q, Subquery
+from django.db.models.functions import Coalesce
+from django.urls import reverse
+from django.utils import timezone
+from simple_history.models import HistoricalRecords
+
+from ..quotes import QuoteNotFound, anchor_at, locate
+from .choices import Assessment, DatePrecision, EvidenceKind, IncidentKind, Stance, Status
+
+
+class IncidentQuerySet(models.QuerySet):
+    def published(self):
+        return self.filter(status=Status.PUBLISHED)
+
+    def curated(self):
+        """Everything but the synthetic rows made for benchmarks."""
+        return self.filter(is_synthetic=False)
+
+    def with_counts(self):
+        """Annotate `citation_count` and `origin_count` (independent origins among supporting
+        citations: two outlets printing the same wire copy count once), in the database."""
+        citations = Citation.objects.filter(incident=OuterRef("pk")).order_by().values("incident")
+        return self.annotate(
+            citation_count=Coalesce(Subquery(citations.annotate(n=Count("pk")).values("n")), 0),
+            origin_count=Coalesce(
+                Subquery(
+                    citations.filter(stance=Stance.SUPPORTS)
+                    .annotate(n=Count("source__origin", distinct=True))
+                    .values("n")
+                ),
+                0,
+            ),
+        )
+
+
+class IncidentManager(models.Manager.from_queryset(IncidentQuerySet)):
+    def get_by_natural_key(self, slug):
+        return self.get(slug=slug)
+
+
+class Incident(models.Model):
+    slug = models.SlugField(max_length=120, unique=True)
+    title = models.CharField(max_length=300)
+    kind = models.CharField(max_length=20, choices=IncidentKind)
+    site = models.ForeignKey("Site", on_delete=models.PROTECT, related_name="incidents")
+    monuments = models.ManyToManyField(
+        "Monument", blank=True, related_name="incidents", help_text="None for a town-wide event."
+    )
+    perpetrator = models.ForeignKey(
+        "Actor",
+        on_delete=models.PROTECT,
+        related_name="incidents",
+        help_text="The party the sources hold responsible; choose “Unattributed” when they name none.",
+    )
+    victims = models.TextField(blank=True)
+    occurred_from = models.DateField(help_text="Earliest date the sources allow, not the report date.")
+    occurred_to = models.DateField(help_text="Latest date the sources allow; the same day for a dated event.")
+    date_precision = models.CharField(max_length=10, choices=DatePrecision, default=DatePrecision.DAY)
+    date_wording = models.CharField(
+        max_length=200, blank=True, help_text="The sources' own words for when: “last May”, “on Thursday”."
+    )
+    description = models.TextField(blank=True)
+    assessment = models.CharField(
+        max_length=20,
+        choices=Assessment,
+        default=Assessment.SINGLE_SOURCE,
+        help_text="The curator's assessment. An article that says its allegations could not be verified "
+        "makes the incident unverified.",
+    )
+    status = models.CharField(max_length=20, choices=Status, default=Status.DRAFT)
+    withdrawn_reason = models.TextField(blank=True, help_text="Required when withdrawn; kept.")
+    published_at = models.DateTimeField(null=True, blank=True, editable=False)
+    published_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+", editable=False
+    )
+    withdrawn_at = models.DateTimeField(null=True, blank=True, editable=False)
+    withdrawn_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+", editable=False
+    )
+    is_synthetic = models.BooleanField(
+        default=False, editable=False, help_text="Made by generate_synthetic for benchmarks; never curated."
+    )
+    created_at = models.DateTimeField(auto_now_add=True)
+    updated_at = models.DateTimeField(auto_now=True)
+
+    objects = IncidentManager()
+    history = HistoricalRecords(m2m_fields=[monuments])
+
+    class Meta:
+        ordering = ["occurred_from", "slug"]
+        constraints = [
+            models.CheckConstraint(condition=Q(kind__in=IncidentKind.values), name="%(app_label)s_%(class)s_kind_valid"),
+            models.CheckConstraint(
+                condition=Q(assessment__in=Assessment.values), name="%(app_label)s_%(class)s_assessment_valid"
+            ),
+            models.CheckConstraint(condition=Q(status__in=Status.values), name="%(app_label)s_%(class)s_status_valid"),
+            models.CheckConstraint(
+                condition=Q(date_precision__in=DatePrecision.values),
+                name="%(app_label)s_%(class)s_date_precision_valid",
+            ),
+            models.CheckConstraint(
+                condition=Q(occurred_to__gte=F("occurred_from")),
+                name="%(app_label)s_%(class)s_date_range_ordered",
+            ),
+            models.CheckConstraint(
+                condition=~Q(status=Status.WITHDRAWN) | ~Q(withdrawn_reason=""),
+                name="%(app_label)s_%(class)s_withdrawn_has_reason",
+            ),
+        ]
+        indexes = [
+            # Public incident list, timeline and monument pages: published rows in date order.
+            models.Index(fields=["status", "occurred_from", "slug"], name="archive_inc_status_date_idx"),
+            # The same list filtered by kind (and the condition subqueries).
+            models.Index(fields=["status", "kind", "occurred_from"], name="archive_inc_status_kind_idx"),
+            # Filtered by perpetrator / site, in date order.
+            models.Index(fields=["perpetrator", "status", "occurred_from"], name="archive_inc_actor_date_idx"),
+            models.Index(fields=["site", "status", "occurred_from"], name="archive_inc_site_date_idx"),
+        ]
+
+    def __str__(self):
+        return self.title
+
+    def get_absolute_url(self):
+        return reverse("archive:incident-detail", kwargs={"slug": self.slug})
+
+    def natural_key(self):
+        return (self.slug,)
+
+    def clean(self):
+        super().clean()
+        errors = {}
+        if self.occurred_from and self.occurred_to and self.occurred_to < self.occurred_from:
+            errors["occurred_to"] = "The end of the date range is before its start."
+        if self.status == Status.WITHDRAWN and not self.withdrawn_reason.strip():
+            errors["withdrawn_reason"] = "Say why the incident is withdrawn."
+        if self.status == Status.PUBLISHED and not self.has_citations():
+            errors["status"] = "An incident cannot be published without at least one citation."
+        if errors:
+            raise ValidationError(errors)
+
+    def has_citations(self):
+        return self.pk is not None and self.citations.exists()
+
+    def publish(self, user):
+        if not self.has_citations():
+            raise ValidationError({"status": "An incident cannot be published without at least one citation."})
+        self.status = Status.PUBLISHED
+        self.published_at = timezone.now()
+        self.published_by = user
+        self.withdrawn_reason = ""
+        self.save()
+
+    def withdraw(self, user, reason):
+        if not reason or not reason.strip():
+            raise ValidationError({"withdrawn_reason": "Say why the incident is withdrawn."})
+        self.status = Status.WITHDRAWN
+        self.withdrawn_reason = reason.strip()
+        self.withdrawn_at = timezone.now()
+        self.withdrawn_by = user
+        self.save()
+
+
+class CitationManager(models.Manager):
+    def get_by_natural_key(self, incident_slug, source_slug, position_start):
+        return self.get(incident__slug=incident_slug, source__slug=source_slug, position_start=position_start)
+
+
+class Citation(models.Model):
+    incident = models.ForeignKey(Incident, on_delete=models.CASCADE, related_name="citations")
+    source = models.ForeignKey("Source", on_delete=models.PROTECT, related_name="citations")
+    quote = models.TextField(
+        help_text="The passage that reports the incident, verbatim. Paste it; curly or straight quotes "
+        "and spacing may differ — the source's exact text is stored."
+    )
+    prefix = models.CharField(max_length=64, blank=True, editable=False, help_text="Text just before the quote.")
+    suffix = models.CharField(max_length=64, blank=True, editable=False, help_text="Text just after the quote.")
+    position_start = models.PositiveIntegerField(
+        null=True, blank=True, help_text="Character offset of the quote in the received text (set on save)."
+    )
+    position_end = models.PositiveIntegerField(null=True, blank=True)
+    claimant = models.CharField(
+        max_length=300,
+        blank=True,
+        help_text="Who in the article makes the claim: the Syrian Observatory for Human Rights, SANA, "
+        "local activists, Russia's Ministry of Defence…",
+    )
+    evidence_kind = models.CharField(max_length=30, choices=EvidenceKind, default=EvidenceKind.UNSPECIFIED)
+    stance = models.CharField(max_length=10, choices=Stance, default=Stance.SUPPORTS)
+    note = models.TextField(blank=True)
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    objects = CitationManager()
+    history = HistoricalRecords()
+
+    class Meta:
+        ordering = ["incident", "source__published_on", "position_start"]
+        constraints = [
+            models.CheckConstraint(condition=Q(stance__in=Stance.values), name="%(app_label)s_%(class)s_stance_valid"),
+            models.CheckConstraint(
+                condition=Q(evidence_kind__in=EvidenceKind.values),
+                name="%(app_label)s_%(class)s_evidence_kind_valid",
+            ),
+            models.CheckConstraint(
+                condition=Q(position_start__isnull=False, position_end__gt=F("position_start")),
+                name="%(app_label)s_%(class)s_position_range_valid",
+            ),
+            models.CheckConstraint(condition=~Q(quote=""), name="%(app_label)s_%(class)s_quote_not_empty"),
+            models.UniqueConstraint(
+                fields=["incident", "source", "position_start"], name="%(app_label)s_%(class)s_unique_passage"
+            ),
+        ]
+
+    def __str__(self):
+        return f"{self.source} → {self.incident}"
+
+    def save(self, *args, **kwargs):
+        try:
+            self.anchor()
+        except QuoteNotFound as error:
+            raise ValidationError({"quote": error.message()}) from None
+        super().save(*args, **kwargs)
+
+    def get_absolute_url(self):
+        return f"{self.source.get_absolute_url()}#citation-{self.pk}"
+
+    def natural_key(self):
+        return (self.incident.slug, self.source.slug, self.position_start)
+
+    natural_key.dependencies = ["archive.incident", "archive.source"]
+
+    def clean(self):
+        super().clean()
+        if self.source_id is None or not self.quote:
+            return
+        try:
+            self.anchor()
+        except QuoteNotFound as error:
+            raise ValidationError({"quote": error.message()}) from None
+
+    def anchor(self):
+        """Store the source's exact text for the quote, its context and its offsets."""
+        text = self.source.received_text
+        start, end = self.position_start, self.position_end
+        if start is not None and end is not None and 0 <= start < end <= len(text) and text[start:end] == self.quote:
+            found = anchor_at(text, start, end)
+        else:
+            found = locate(text, self.quote, prefix=self.prefix, suffix=self.suffix, near=start)
+        self.quote, self.prefix, self.suffix = found.exact, found.prefix, found.suffix
+        self.position_start, self.position_end = found.start, found.end
+        return found
+
+    def selectors(self):
+        return anchor_at(self.source.received_text, self.position_start, self.position_end).as_selectors()
