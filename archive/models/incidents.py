@@ -93,6 +93,7 @@ class Incident(models.Model):
 
     class Meta:
         ordering = ["occurred_from", "slug"]
+        permissions = [("publish_incident", "Can publish and withdraw incidents")]
         constraints = [
             models.CheckConstraint(condition=Q(kind__in=IncidentKind.values), name="%(app_label)s_%(class)s_kind_valid"),
             models.CheckConstraint(
