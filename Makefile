@@ -20,7 +20,7 @@ setup: $(INSTALLED)
 data: $(INSTALLED)
 	$(PY) manage.py migrate --noinput
 	$(PY) manage.py import_seeds
-	$(PY) manage.py loaddata palmyra
+	$(PY) manage.py load_curated_record
 	$(PY) manage.py ensure_demo_curator
 
 run: data
