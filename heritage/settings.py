@@ -156,6 +156,9 @@ STORAGES = {
 MEDIA_URL = "media/"
 MEDIA_ROOT = Path(os.environ.get("MEDIA_ROOT", BASE_DIR / "media"))
 
+# `loaddata palmyra` finds the curated record here.
+FIXTURE_DIRS = [BASE_DIR / "fixtures"]
+
 LOGIN_URL = "admin:login"
 
 # Uploaded images: see archive.images for how they are checked.
