@@ -24,7 +24,7 @@ data: $(INSTALLED)
 	$(PY) manage.py ensure_demo_curator
 
 run: data
-	@echo "Serving the archive on http://$(HOST):$(PORT)/  (admin: http://$(HOST):$(PORT)/admin/)"
+	@echo "Serving the archive on http://$(HOST):$(PORT)/ — curators log in at http://$(HOST):$(PORT)/admin/ (demo account: curator / palmyra-curator)"
 	$(PY) manage.py runserver $(HOST):$(PORT)
 
 test: $(INSTALLED)
