@@ -59,10 +59,7 @@ class SeedImportReport:
     def summary(self) -> str:
         if not self.created and not self.updated:
             return f"Nothing to do: all {len(self.unchanged)} seed sources are already in the archive."
-        return (
-            f"{len(self.created)} source(s) created, {len(self.updated)} updated, "
-            f"{len(self.unchanged)} unchanged."
-        )
+        return f"{len(self.created)} source(s) created, {len(self.updated)} updated, {len(self.unchanged)} unchanged."
 
 
 @dataclass
@@ -110,7 +107,9 @@ def import_seeds(seeds_dir: Path, reason: str = "import_seeds") -> SeedImportRep
             source = existing.get(row.values["slug"])
             metadata = {name: row.values[name] for name in METADATA_FIELDS}
             if source is None:
-                source = Source(slug=row.values["slug"], received_text=row.text, file_name=row.values["file"], **metadata)
+                source = Source(
+                    slug=row.values["slug"], received_text=row.text, file_name=row.values["file"], **metadata
+                )
                 source._change_reason = reason
                 source.save()
                 report.created.append(source.slug)
@@ -160,23 +159,31 @@ def _read_manifest(seeds_dir: Path) -> list[_SeedRow]:
         row_problems = _check_manifest_values(line, values)
         for key, seen in (("slug", seen_slugs), ("file", seen_files)):
             if values.get(key) in seen:
-                row_problems.append(f"manifest.csv:{line}: {key}: “{values[key]}” is already on line {seen[values[key]]}.")
+                row_problems.append(
+                    f"manifest.csv:{line}: {key}: “{values[key]}” is already on line {seen[values[key]]}."
+                )
             elif values.get(key):
                 seen[values[key]] = line
         text = None
         if values.get("file"):
             path = seeds_dir / values["file"]
             if Path(values["file"]).name != values["file"]:
-                row_problems.append(f"manifest.csv:{line}: file: “{values['file']}” must be a file name inside the seeds folder.")
+                row_problems.append(
+                    f"manifest.csv:{line}: file: “{values['file']}” must be a file name inside the seeds folder."
+                )
             elif not path.is_file():
                 row_problems.append(f"manifest.csv:{line}: file: {values['file']} does not exist in {seeds_dir}.")
             else:
                 try:
                     text = path.read_bytes().decode("utf-8")
                 except OSError as error:
-                    row_problems.append(f"manifest.csv:{line}: file: {values['file']} cannot be read ({error.strerror}).")
+                    row_problems.append(
+                        f"manifest.csv:{line}: file: {values['file']} cannot be read ({error.strerror})."
+                    )
                 except UnicodeDecodeError as error:
-                    row_problems.append(f"manifest.csv:{line}: file: {values['file']} is not UTF-8 text (byte {error.start}).")
+                    row_problems.append(
+                        f"manifest.csv:{line}: file: {values['file']} is not UTF-8 text (byte {error.start})."
+                    )
                 else:
                     if not text.strip():
                         row_problems.append(f"manifest.csv:{line}: file: {values['file']} is empty.")

@@ -148,7 +148,9 @@ def locate(text: str, quote: str, *, prefix: str = "", suffix: str = "", near: i
         start, end = span(hit)
         context = 0.0
         if prefix:
-            context += fuzz.ratio(_normalized_quote(prefix), _normalized_quote(text[max(0, start - len(prefix)) : start]))
+            context += fuzz.ratio(
+                _normalized_quote(prefix), _normalized_quote(text[max(0, start - len(prefix)) : start])
+            )
         if suffix:
             context += fuzz.ratio(_normalized_quote(suffix), _normalized_quote(text[end : end + len(suffix)]))
         distance = abs(start - near) if near is not None else 0

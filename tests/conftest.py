@@ -20,7 +20,9 @@ def pytest_collection_modifyitems(config, items):
     """Browser tests need Debian's chromium. In CI its absence is a failure, elsewhere a plain skip."""
     if CHROMIUM or IN_CI:
         return
-    skip = pytest.mark.skip(reason="browser test skipped: Debian's chromium is not installed (apt-get install chromium)")
+    skip = pytest.mark.skip(
+        reason="browser test skipped: Debian's chromium is not installed (apt-get install chromium)"
+    )
     for item in items:
         if "browser" in item.keywords:
             item.add_marker(skip)

@@ -100,7 +100,14 @@ def test_reading_text_drops_boilerplate_but_received_text_keeps_it():
     assert caption in " ".join(guardian.reading_text.split())
 
     for source in Source.objects.all():
-        for furniture in ("Share this post", "Leave a Reply", "Send this to a friend", "Topics:", "scroll to top", "First posted"):
+        for furniture in (
+            "Share this post",
+            "Leave a Reply",
+            "Send this to a friend",
+            "Topics:",
+            "scroll to top",
+            "First posted",
+        ):
             assert furniture not in source.reading_text, (source.slug, furniture)
     abc = Source.objects.get(origin="Reuters/AP")
     assert abc.reading_text.count("Syria activists say Islamic State has recaptured Palmyra") == 1

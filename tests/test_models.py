@@ -190,7 +190,11 @@ class TestCitationQuote:
         citation = make_citation()
         quote, position = citation.selectors()
         assert quote["type"] == "TextQuoteSelector" and quote["exact"] == citation.quote
-        assert position == {"type": "TextPositionSelector", "start": citation.position_start, "end": citation.position_end}
+        assert position == {
+            "type": "TextPositionSelector",
+            "start": citation.position_start,
+            "end": citation.position_end,
+        }
 
 
 class TestSourceIsEvidence:
@@ -259,9 +263,21 @@ class TestDerivedFacts:
     def test_independent_origins_count_wire_copy_once(self):
         incident = make_incident()
         text = "Shared wire copy: the arch was blown up.\n"
-        make_citation(incident=incident, source=make_source(origin="AFP", received_text=text + "Outlet one."), quote="the arch was blown up")
-        make_citation(incident=incident, source=make_source(origin="AFP", received_text=text + "Outlet two."), quote="the arch was blown up")
-        make_citation(incident=incident, source=make_source(origin="Reuters", received_text=text + "Three."), quote="the arch was blown up")
+        make_citation(
+            incident=incident,
+            source=make_source(origin="AFP", received_text=text + "Outlet one."),
+            quote="the arch was blown up",
+        )
+        make_citation(
+            incident=incident,
+            source=make_source(origin="AFP", received_text=text + "Outlet two."),
+            quote="the arch was blown up",
+        )
+        make_citation(
+            incident=incident,
+            source=make_source(origin="Reuters", received_text=text + "Three."),
+            quote="the arch was blown up",
+        )
         make_citation(
             incident=incident,
             source=make_source(origin="Guardian", received_text=text + "Four."),

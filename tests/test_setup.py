@@ -75,7 +75,11 @@ def test_concurrent_writers_do_not_hit_database_is_locked(tmp_path):
     errors = [process.communicate(timeout=300)[1] for process in processes]
     assert [process.returncode for process in processes] == [0, 0], errors
     count = subprocess.run(
-        [sys.executable, "-c", "import django; django.setup()\nfrom archive.models import Actor; print(Actor.objects.count())"],
+        [
+            sys.executable,
+            "-c",
+            "import django; django.setup()\nfrom archive.models import Actor; print(Actor.objects.count())",
+        ],
         cwd=ROOT,
         env=env,
         capture_output=True,

@@ -9,12 +9,8 @@ from .choices import ImageKind
 
 
 class Image(models.Model):
-    monument = models.ForeignKey(
-        "Monument", null=True, blank=True, on_delete=models.CASCADE, related_name="images"
-    )
-    incident = models.ForeignKey(
-        "Incident", null=True, blank=True, on_delete=models.CASCADE, related_name="images"
-    )
+    monument = models.ForeignKey("Monument", null=True, blank=True, on_delete=models.CASCADE, related_name="images")
+    incident = models.ForeignKey("Incident", null=True, blank=True, on_delete=models.CASCADE, related_name="images")
     file = models.ImageField(
         upload_to="images/%Y/%m/",
         width_field="width",

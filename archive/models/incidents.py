@@ -95,7 +95,9 @@ class Incident(models.Model):
         ordering = ["occurred_from", "slug"]
         permissions = [("publish_incident", "Can publish and withdraw incidents")]
         constraints = [
-            models.CheckConstraint(condition=Q(kind__in=IncidentKind.values), name="%(app_label)s_%(class)s_kind_valid"),
+            models.CheckConstraint(
+                condition=Q(kind__in=IncidentKind.values), name="%(app_label)s_%(class)s_kind_valid"
+            ),
             models.CheckConstraint(
                 condition=Q(assessment__in=Assessment.values), name="%(app_label)s_%(class)s_assessment_valid"
             ),

@@ -200,4 +200,3 @@ class Monument(Located):
 
     def current_condition(self):
         return Monument.objects.with_condition().values_list("condition", flat=True).get(pk=self.pk)
-

@@ -52,6 +52,10 @@ class Command(BaseCommand):
             raise CommandError(f"{path}: {error}") from None
 
         if added:
-            self.stdout.write(self.style.SUCCESS(f"Added {len(added)} object(s) from {path.name}; kept {kept} already there."))
+            self.stdout.write(
+                self.style.SUCCESS(f"Added {len(added)} object(s) from {path.name}; kept {kept} already there.")
+            )
         else:
-            self.stdout.write(self.style.SUCCESS(f"Nothing to add: all {kept} object(s) of {path.name} are already in the archive."))
+            self.stdout.write(
+                self.style.SUCCESS(f"Nothing to add: all {kept} object(s) of {path.name} are already in the archive.")
+            )
