@@ -7,7 +7,9 @@ app_name = "archive"
 urlpatterns = [
     # Public pages (archive/views/pages.py)
     path("", pages.home, name="home"),
+    path("timeline.svg", pages.timeline_svg, name="timeline-svg"),
     path("sites/<slug:slug>/", pages.site_detail, name="site-detail"),
+    path("sites/<slug:slug>/plan.svg", pages.site_plan_svg, name="site-plan-svg"),
     path("monuments/", pages.monument_list, name="monument-list"),
     path("monuments/<slug:slug>/", pages.monument_detail, name="monument-detail"),
     path("incidents/", pages.incident_list, name="incident-list"),

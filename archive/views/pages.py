@@ -1,21 +1,92 @@
-"""Public, read-only pages. Only published incidents, and what they cite, are shown."""
+"""Public, read-only pages. Only published incidents, and what they cite, are shown.
 
+Function views rather than ListView/DetailView: the lists page by keyset (see `paging.py`), which
+Django's Paginator does not do, and each detail page gathers a few related lists of its own.
+Every view answers GET and HEAD only.
+"""
+
+from urllib.parse import urlencode
+
+from django.core.exceptions import BadRequest
+from django.db.models import Count, OuterRef, Prefetch, Subquery
+from django.db.models.functions import Coalesce
+from django.http import HttpResponse
 from django.shortcuts import get_object_or_404, render
+from django.template.loader import render_to_string
 from django.views.decorators.http import require_safe
 
-from ..models import Actor, Incident, Monument, Site, Source
+from .. import charts
+from ..filters import IncidentFilter
+from ..models import Actor, Citation, Image, Incident, Monument, Site, Source, Status
+from .aggregates import cached, data_version
+from .paging import DATE, BadCursor, Key, KeysetPaginator
+
+INCIDENT_PAGE_SIZE = 50
+NESTED_PAGE_SIZE = 20
+LATEST = 10
+
+
+def _page(paginator, queryset, request, prepare=None, count_key=None):
+    """The requested page; with `count_key`, the (capped) count of matching rows is cached under it."""
+    count = (lambda compute: cached(f"count:{count_key}", compute)) if count_key else None
+    try:
+        return paginator.page(queryset, request.GET, prepare=prepare, count=count)
+    except BadCursor:
+        raise BadRequest("The page cursor in this address is malformed; start again from the first page.") from None
+
+
+def _incident_paginator(size=INCIDENT_PAGE_SIZE, descending=False):
+    return KeysetPaginator(
+        [Key("occurred_from", descending=descending, parse=DATE), Key("slug", descending=descending)], size=size
+    )
+
+
+def _incident_rows(queryset):
+    return queryset.select_related("site", "perpetrator").prefetch_related("monuments").with_counts()
+
+
+def _incidents_with_citations(queryset):
+    citations = Citation.objects.select_related("source").order_by("source__published_on", "position_start")
+    return _incident_rows(queryset).prefetch_related(Prefetch("citations", queryset=citations))
+
+
+def _timeline(version, site=None):
+    """Incidents per month and periods of control, for the whole archive or one site (cached)."""
+    incidents = charts.published_incidents(site)
+    name = f"timeline:{site.pk if site else 'all'}"
+    counts, changes = cached(name, lambda: (charts.month_counts(incidents), charts.control_changes(incidents)), version)
+    return charts.timeline(counts, changes, extra_params={"site": site.slug} if site else None)
+
+
+def _plans(monuments):
+    """One site plan per site, from monuments annotated with their condition."""
+    by_site = {}
+    for monument in monuments:
+        by_site.setdefault(monument.site, []).append(monument)
+    return [(site, charts.site_plan(located)) for site, located in by_site.items()]
 
 
 @require_safe
 def home(request):
-    incidents = Incident.objects.published().curated().select_related("site", "perpetrator").order_by("-occurred_from")
+    version = data_version()
+    incidents = Incident.objects.published()
+    counts = cached(
+        "home-counts",
+        lambda: {"incidents": incidents.count(), "sources": Source.objects.public().count()},
+        version,
+    )
+    counts |= {"monuments": Monument.objects.count(), "actors": Actor.objects.count()}
+    located = (
+        Monument.objects.with_condition()
+        .filter(latitude__isnull=False)
+        .select_related("site")
+        .order_by("site__name", "name")
+    )
     context = {
-        "counts": {
-            "incidents": incidents.count(),
-            "monuments": Monument.objects.count(),
-            "sources": Source.objects.public().count(),
-        },
-        "latest": incidents[:10],
+        "counts": counts,
+        "latest": _incident_rows(incidents.order_by("-occurred_from", "-slug"))[:LATEST],
+        "plans": _plans(located),
+        "timeline": _timeline(version),
     }
     return render(request, "archive/home.html", context)
 
@@ -23,45 +94,151 @@ def home(request):
 @require_safe
 def site_detail(request, slug):
     site = get_object_or_404(Site, slug=slug)
-    return render(request, "archive/simple_detail.html", {"object": site})
+    version = data_version()
+    monuments = list(Monument.objects.with_condition().filter(site=site).order_by("name"))
+    located = [monument for monument in monuments if monument.latitude is not None]
+    incident_count = cached(f"site-count:{site.pk}", lambda: site.incidents.published().count(), version)
+    context = {
+        "site": site,
+        "monuments": monuments,
+        "plan": charts.site_plan(located),
+        "timeline": _timeline(version, site),
+        "incident_count": incident_count,
+    }
+    return render(request, "archive/site_detail.html", context)
+
+
+@require_safe
+def site_plan_svg(request, slug):
+    site = get_object_or_404(Site, slug=slug)
+    monuments = Monument.objects.with_condition().filter(site=site, latitude__isnull=False)
+    plan = charts.site_plan(monuments)
+    if plan is None:
+        raise BadRequest("No monument of this site has coordinates.")
+    svg = render_to_string("includes/site_plan.svg", {"plan": plan, "site": site, "standalone": True})
+    return HttpResponse(svg, content_type="image/svg+xml; charset=utf-8")
+
+
+@require_safe
+def timeline_svg(request):
+    site = None
+    if request.GET.get("site"):
+        site = get_object_or_404(Site, slug=request.GET["site"])
+    timeline = _timeline(data_version(), site)
+    svg = render_to_string("includes/timeline.svg", {"timeline": timeline, "site": site, "standalone": True})
+    return HttpResponse(svg, content_type="image/svg+xml; charset=utf-8")
 
 
 @require_safe
 def monument_list(request):
-    return render(request, "archive/simple_list.html", {"objects": Monument.objects.select_related("site")})
+    paginator = KeysetPaginator([Key("name"), Key("slug")], size=INCIDENT_PAGE_SIZE)
+    images = Prefetch("images", queryset=Image.objects.order_by("taken_on", "pk"))
+    page = _page(
+        paginator,
+        Monument.objects.all(),
+        request,
+        prepare=lambda qs: qs.with_condition().select_related("site").prefetch_related(images),
+    )
+    return render(request, "archive/monument_list.html", {"page": page})
 
 
 @require_safe
 def monument_detail(request, slug):
-    return render(request, "archive/simple_detail.html", {"object": get_object_or_404(Monument, slug=slug)})
+    monument = get_object_or_404(Monument.objects.with_condition().select_related("site"), slug=slug)
+    incidents = Incident.objects.published().filter(monuments=monument)
+    page = _page(
+        _incident_paginator(NESTED_PAGE_SIZE),
+        incidents,
+        request,
+        prepare=_incidents_with_citations,
+        count_key=f"monument:{monument.pk}",
+    )
+    context = {"monument": monument, "page": page, "images": monument.images.order_by("taken_on", "pk")}
+    return render(request, "archive/monument_detail.html", context)
 
 
 @require_safe
 def incident_list(request):
-    return render(request, "archive/simple_list.html", {"objects": Incident.objects.published()[:100]})
+    filterset = IncidentFilter(request.GET or None, queryset=Incident.objects.published())
+    context = {"filter": filterset, "filter_query": "", "page": None}
+    if filterset.is_bound and not filterset.is_valid():
+        # A clear 400 that says which filter is wrong, rather than a list that silently ignores it.
+        return render(request, "archive/incident_list.html", context, status=400)
+    if filterset.is_bound:
+        context["filter_query"] = urlencode(filterset.clean_params())
+    paginator = _incident_paginator(descending=filterset.descending)
+    context["page"] = _page(
+        paginator, filterset.qs, request, prepare=_incident_rows, count_key=f"incidents:{context['filter_query']}"
+    )
+    return render(request, "archive/incident_list.html", context)
 
 
 @require_safe
 def incident_detail(request, slug):
-    incident = get_object_or_404(Incident.objects.published(), slug=slug)
-    return render(request, "archive/simple_detail.html", {"object": incident})
+    incident = get_object_or_404(
+        Incident.objects.published().with_counts().select_related("site", "perpetrator"), slug=slug
+    )
+    context = {
+        "incident": incident,
+        "monuments": Monument.objects.with_condition().filter(incidents=incident).order_by("name"),
+        "citations": incident.citations.select_related("source").order_by("source__published_on", "position_start"),
+        "images": incident.images.order_by("taken_on", "pk"),
+    }
+    return render(request, "archive/incident_detail.html", context)
+
+
+def _published_citing(source_ref):
+    """How many published incidents cite the source, as a subquery."""
+    citing = (
+        Citation.objects.filter(source=source_ref, incident__status=Status.PUBLISHED)
+        .order_by()
+        .values("source")
+        .annotate(n=Count("incident", distinct=True))
+        .values("n")
+    )
+    return Coalesce(Subquery(citing), 0)
 
 
 @require_safe
 def source_list(request):
-    return render(request, "archive/simple_list.html", {"objects": Source.objects.public()})
+    paginator = KeysetPaginator(
+        [Key("published_on", descending=True, nullable=True, parse=DATE), Key("slug")], size=INCIDENT_PAGE_SIZE
+    )
+    page = _page(
+        paginator,
+        Source.objects.public(),
+        request,
+        prepare=lambda qs: qs.annotate(incident_count=_published_citing(OuterRef("pk"))).defer(
+            "received_text", "reading_text"
+        ),
+        count_key="sources",
+    )
+    return render(request, "archive/source_list.html", {"page": page})
 
 
 @require_safe
 def source_detail(request, slug):
-    return render(request, "archive/simple_detail.html", {"object": get_object_or_404(Source.objects.public(), slug=slug)})
+    source = get_object_or_404(Source.objects.public(), slug=slug)
+    citations = (
+        source.citations.filter(incident__status=Status.PUBLISHED).select_related("incident").order_by("position_start")
+    )
+    context = {
+        "source": source,
+        "citations": citations,
+        "show_full_text": request.user.is_active and request.user.is_staff,
+    }
+    return render(request, "archive/source_detail.html", context)
 
 
 @require_safe
 def actor_list(request):
-    return render(request, "archive/simple_list.html", {"objects": Actor.objects.all()})
+    paginator = KeysetPaginator([Key("name"), Key("slug")], size=INCIDENT_PAGE_SIZE)
+    return render(request, "archive/actor_list.html", {"page": _page(paginator, Actor.objects.all(), request)})
 
 
 @require_safe
 def actor_detail(request, slug):
-    return render(request, "archive/simple_detail.html", {"object": get_object_or_404(Actor, slug=slug)})
+    actor = get_object_or_404(Actor, slug=slug)
+    incidents = Incident.objects.published().filter(perpetrator=actor)
+    page = _page(_incident_paginator(), incidents, request, prepare=_incident_rows, count_key=f"actor:{actor.pk}")
+    return render(request, "archive/actor_detail.html", {"actor": actor, "page": page})

@@ -1,0 +1,89 @@
+"""Filters of the public incident list (django-filter). Every choice comes from published incidents."""
+
+import django_filters
+from django import forms
+from django.db.models import Exists, OuterRef, Q
+
+from .models import Actor, Assessment, Citation, Incident, IncidentKind, Monument, Site
+
+SEARCH_MAX_LENGTH = 200
+
+
+def _published():
+    return Incident.objects.published()
+
+
+def perpetrators():
+    """Actors with at least one published incident: a draft must not put a name in the list."""
+    return Actor.objects.filter(Exists(_published().filter(perpetrator=OuterRef("pk"))))
+
+
+def monuments():
+    return Monument.objects.filter(Exists(_published().filter(monuments=OuterRef("pk")))).order_by("name")
+
+
+def sites():
+    return Site.objects.filter(Exists(_published().filter(site=OuterRef("pk"))))
+
+
+class IncidentFilter(django_filters.FilterSet):
+    q = django_filters.CharFilter(
+        label="Text",
+        method="search",
+        max_length=SEARCH_MAX_LENGTH,
+        help_text="Words in the title, the description or a quoted passage.",
+        widget=forms.TextInput(attrs={"type": "search"}),
+    )
+    kind = django_filters.ChoiceFilter(choices=IncidentKind.choices, empty_label="Any kind")
+    site = django_filters.ModelChoiceFilter(queryset=sites(), to_field_name="slug", empty_label="Any site")
+    monument = django_filters.ModelChoiceFilter(
+        field_name="monuments", label="Monument", queryset=monuments(), to_field_name="slug", empty_label="Any monument"
+    )
+    perpetrator = django_filters.ModelChoiceFilter(
+        queryset=perpetrators(), to_field_name="slug", empty_label="Anyone (or unattributed)"
+    )
+    assessment = django_filters.ChoiceFilter(choices=Assessment.choices, empty_label="Any assessment")
+    # Both bounds apply to the date the incident began, which is what the list is ordered by
+    # (and indexed on), and what the timeline counts.
+    date_from = django_filters.DateFilter(
+        field_name="occurred_from",
+        lookup_expr="gte",
+        label="From",
+        help_text="Began on or after (YYYY-MM-DD).",
+        widget=forms.DateInput(attrs={"type": "date"}),
+    )
+    date_to = django_filters.DateFilter(
+        field_name="occurred_from",
+        lookup_expr="lte",
+        label="To",
+        help_text="Began on or before (YYYY-MM-DD).",
+        widget=forms.DateInput(attrs={"type": "date"}),
+    )
+    ordering = django_filters.OrderingFilter(
+        fields=(("occurred_from", "date"),),
+        choices=[("date", "Oldest first"), ("-date", "Newest first")],
+        empty_label=None,
+        label="Order",
+    )
+
+    class Meta:
+        model = Incident
+        fields = ["q", "kind", "site", "monument", "perpetrator", "assessment", "date_from", "date_to"]
+
+    def search(self, queryset, name, value):
+        value = value.strip()
+        if not value:
+            return queryset
+        quoted = Citation.objects.filter(incident=OuterRef("pk"), quote__icontains=value)
+        return queryset.filter(Q(title__icontains=value) | Q(description__icontains=value) | Exists(quoted))
+
+    @property
+    def descending(self):
+        """Whether the list is asked for newest first (the paginator does the ordering itself)."""
+        if not self.is_bound or not self.is_valid():
+            return False
+        return (self.form.cleaned_data.get("ordering") or ["date"])[0] == "-date"
+
+    def clean_params(self):
+        """The filters as given, without pagination: for download links and page links."""
+        return {name: value for name, value in self.data.items() if name in self.filters and value not in ("", None)}

@@ -1,0 +1,61 @@
+"""A reader's walk through the public archive in Debian's chromium, with screenshots of each page."""
+
+import re
+
+import pytest
+from django.core.cache import cache
+
+from tests.test_public_pages import palmyra_record
+
+pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
+
+
+def test_reader_follows_plan_incident_citation_and_filters(live_server, page, screenshot_dir):
+    cache.clear()
+    record = palmyra_record()
+    citation = record["bel_destroyed"].citations.get(source=record["article_a"])
+
+    page.goto(f"{live_server.url}/")
+    assert page.locator("h1").inner_text() == "Heritage-damage archive"
+    assert page.locator("svg.site-plan").is_visible() and page.locator("svg.timeline").is_visible()
+    page.screenshot(path=screenshot_dir / "1-home.png", full_page=True)
+
+    # The site plan's marker for the Temple of Bel leads to its page.
+    page.locator('svg.site-plan a[href="/monuments/temple-of-bel/"]').click()
+    page.wait_for_url(re.compile(r"/monuments/temple-of-bel/$"))
+    assert page.locator("h1").inner_text() == "Temple of Bel"
+    assert page.get_by_text("Destroyed", exact=True).first.is_visible()
+    page.screenshot(path=screenshot_dir / "2-temple-of-bel.png", full_page=True)
+
+    page.get_by_role("link", name="Destruction of the Temple of Bel").first.click()
+    page.wait_for_url(re.compile(r"/incidents/temple-of-bel-destroyed/$"))
+    assert page.locator("h1").inner_text() == "Destruction of the Temple of Bel"
+    page.screenshot(path=screenshot_dir / "3-incident.png", full_page=True)
+
+    # A citation leads to its passage in the source, highlighted.
+    page.locator(f'a[href="/sources/article-a/#citation-{citation.pk}"]').click()
+    page.wait_for_url(re.compile(rf"/sources/article-a/#citation-{citation.pk}$"))
+    passage = page.locator(f"#citation-{citation.pk}")
+    assert passage.is_visible()
+    assert passage.locator("mark").inner_text() == "blew up the Temple of Bel on Sunday"
+    assert page.evaluate("document.querySelector(':target').id") == f"citation-{citation.pk}"
+    page.screenshot(path=screenshot_dir / "4-source-passage.png", full_page=True)
+
+    # Filter the incident list by perpetrator and date, without JavaScript's help: a plain GET form.
+    page.get_by_role("link", name="Incidents", exact=True).click()
+    page.select_option("#id_perpetrator", label="Islamic State group")
+    page.fill("#id_date_from", "2015-07-01")
+    page.fill("#id_date_to", "2015-09-30")
+    page.get_by_role("button", name="Apply filters").click()
+    page.wait_for_url(re.compile(r"perpetrator=islamic-state"))
+    assert "date_from=2015-07-01" in page.url and "date_to=2015-09-30" in page.url
+    results = page.locator("table.incidents tbody").inner_text()
+    assert "Destruction of the Temple of Bel" in results and "Public executions in the Roman theatre" in results
+    assert "Islamic State seizes Palmyra" not in results and "Government forces retake Palmyra" not in results
+    page.screenshot(path=screenshot_dir / "5-filtered-incidents.png", full_page=True)
+
+    # Readable on a phone: no sideways scrolling of the page itself.
+    page.set_viewport_size({"width": 390, "height": 844})
+    page.goto(f"{live_server.url}{record['bel_destroyed'].get_absolute_url()}")
+    assert page.evaluate("document.documentElement.scrollWidth <= window.innerWidth + 1")
+    page.screenshot(path=screenshot_dir / "6-incident-phone.png", full_page=True)

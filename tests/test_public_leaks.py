@@ -1,0 +1,202 @@
+"""Nothing unpublished reaches the public: crawl every public page from home and look for it."""
+
+import datetime
+import re
+from collections import deque
+from html import unescape
+from urllib.parse import urljoin, urlsplit
+
+import pytest
+from django.core.cache import cache
+from django.urls import reverse
+
+from archive.models import Citation, Incident, Monument
+from tests.factories import make_actor, make_incident, make_monument, make_source
+from tests.test_public_pages import palmyra_record
+
+HIDDEN_TEXT = (
+    "Leaked report\n\n"
+    "Officials said ZZDRAFTQUOTE the Temple of Baalshamin was levelled at dawn.\n"
+    "Later ZZWITHDRAWNQUOTE claims about the tetrapylon were retracted.\n"
+)
+UNPUBLISHED = [
+    "ZZDRAFTTITLE",
+    "ZZDRAFTDESCRIPTION",
+    "ZZDRAFTQUOTE",
+    "ZZWITHDRAWNTITLE",
+    "ZZWITHDRAWNDESCRIPTION",
+    "ZZWITHDRAWNQUOTE",
+    "ZZHIDDENSOURCE",
+    "zz-draft-incident",
+    "zz-withdrawn-incident",
+    "zz-hidden-source",
+]
+MAX_PAGES = 400
+
+
+@pytest.fixture
+def archive(db):
+    cache.clear()
+    records = palmyra_record()
+    hidden_source = make_source(
+        slug="zz-hidden-source", title="ZZHIDDENSOURCE leaked report", received_text=HIDDEN_TEXT
+    )
+    lonely_monument = make_monument(
+        site=records["site"],
+        name="Lonely Tetrapylon",
+        slug="lonely-tetrapylon",
+        latitude="34.55152",
+        longitude="38.26802",
+    )
+    lonely_actor = make_actor(name="Lonely Militia", slug="lonely-militia")
+    baalshamin = make_monument(
+        site=records["site"],
+        name="Temple of Baalshamin",
+        slug="temple-of-baalshamin",
+        latitude="34.553297",
+        longitude="38.270467",
+    )
+    draft = make_incident(
+        slug="zz-draft-incident",
+        title="ZZDRAFTTITLE destruction",
+        description="ZZDRAFTDESCRIPTION",
+        kind="destruction",
+        site=records["site"],
+        perpetrator=lonely_actor,
+        monuments=[baalshamin, lonely_monument],
+        occurred_from=datetime.date(2019, 1, 10),
+        occurred_to=datetime.date(2019, 1, 10),
+    )
+    Citation.objects.create(incident=draft, source=hidden_source, quote="ZZDRAFTQUOTE the Temple of Baalshamin")
+    withdrawn = make_incident(
+        slug="zz-withdrawn-incident",
+        title="ZZWITHDRAWNTITLE",
+        description="ZZWITHDRAWNDESCRIPTION",
+        kind="control_change",
+        site=records["site"],
+        perpetrator=lonely_actor,
+        monuments=[lonely_monument],
+        occurred_from=datetime.date(2020, 6, 1),
+        occurred_to=datetime.date(2020, 6, 1),
+    )
+    Citation.objects.create(incident=withdrawn, source=hidden_source, quote="ZZWITHDRAWNQUOTE claims")
+    withdrawn.status, withdrawn.withdrawn_reason = "withdrawn", "Retracted by the outlet."
+    withdrawn.save()
+    records.update(
+        draft=draft,
+        withdrawn=withdrawn,
+        hidden_source=hidden_source,
+        lonely_monument=lonely_monument,
+        lonely_actor=lonely_actor,
+        baalshamin=baalshamin,
+    )
+    return records
+
+
+DOWNLOADS = re.compile(r"^/(incidents|monuments|sources)/download/")
+
+
+def links(html, base):
+    for href in re.findall(r'href="([^"]*)"', html):
+        href = unescape(href)
+        if href.startswith("#") or href.startswith(("mailto:", "javascript:")):
+            continue
+        absolute = urljoin(base, href)
+        parts = urlsplit(absolute)
+        if parts.netloc and parts.netloc != "testserver":
+            continue  # the original article, Wikidata: not ours
+        path = parts.path + (f"?{parts.query}" if parts.query else "")
+        if parts.path.startswith(("/admin/", "/static/", "/media/")):
+            continue
+        yield path
+
+
+def crawl(client, starts):
+    seen, queue, pages = set(starts), deque(starts), {}
+    while queue and len(pages) < MAX_PAGES:
+        url = queue.popleft()
+        response = client.get(url)
+        pages[url] = response
+        if (
+            response.status_code != 200
+            or "html" not in response.get("Content-Type", "")
+            and "svg" not in response.get("Content-Type", "")
+        ):
+            continue
+        for link in links(response.content.decode(), f"http://testserver{url}"):
+            if link not in seen:
+                seen.add(link)
+                queue.append(link)
+    return pages
+
+
+def test_crawl_finds_no_error_no_broken_link_and_nothing_unpublished(client, archive):
+    starts = [
+        reverse("archive:home"),
+        reverse("archive:incident-list"),
+        reverse("archive:monument-list"),
+        reverse("archive:source-list"),
+        reverse("archive:actor-list"),
+        reverse("archive:timeline-svg"),
+        reverse("archive:site-plan-svg", args=["palmyra"]),
+        # Every filter choice, and the filter the draft would match if it leaked.
+        reverse("archive:incident-list") + "?kind=destruction&ordering=-date",
+        reverse("archive:incident-list") + "?date_from=2019-01-01&date_to=2020-12-31",
+        reverse("archive:incident-list") + "?q=ZZDRAFTQUOTE",
+        reverse("archive:incident-list") + "?q=ZZWITHDRAWNTITLE",
+    ]
+    pages = crawl(client, starts)
+    assert len(pages) > 30, "the crawl should reach every kind of page"
+    assert len(pages) < MAX_PAGES, "the crawl did not finish"
+    for url, response in pages.items():
+        body = unescape(response.content.decode()) if not response.streaming else ""
+        if DOWNLOADS.match(url):
+            # Another module's pages: only that they do not fail or leak.
+            assert response.status_code in (200, 404), url
+        else:
+            assert response.status_code == 200, f"broken link: {url} answered {response.status_code}"
+        if "q=" in url:
+            # A search echoes its own words in the form and in links: look at the page's text.
+            body = re.sub(r'(value|href)="[^"]*"', "", body)
+        for secret in UNPUBLISHED:
+            assert secret not in body, f"{secret!r} leaked on {url}"
+
+    crawled = set(pages)
+    for obj in ("bel", "bel_destroyed", "article_a", "isis", "site"):
+        assert archive[obj].get_absolute_url() in crawled, obj
+    assert archive["lonely_monument"].get_absolute_url() in crawled  # reference data is listed...
+
+
+def test_unpublished_incidents_and_their_only_source_answer_404(client, archive):
+    for obj in ("draft", "withdrawn", "hidden_source"):
+        assert client.get(archive[obj].get_absolute_url()).status_code == 404
+        assert client.head(archive[obj].get_absolute_url()).status_code == 404
+
+
+def test_unpublished_incidents_count_nowhere(client, archive):
+    home = unescape(client.get(reverse("archive:home")).content.decode())
+    assert Incident.objects.count() == 7
+    assert re.search(r"<strong>5</strong> published incidents", home)
+    assert re.search(r"<strong>2</strong> sources cited", home)
+    # No bar for the months of the draft and the withdrawn incident, and no period of control
+    # from the withdrawn change of control.
+    assert "date_from=2019-01-01" not in home and "date_from=2020-06-01" not in home
+    assert "Lonely Militia" not in home
+
+    listing = unescape(client.get(reverse("archive:incident-list")).content.decode())
+    assert "5 incidents" in listing
+    # ...but no filter offers a party or a monument that only unpublished incidents mention.
+    assert 'value="lonely-militia"' not in listing and 'value="lonely-tetrapylon"' not in listing
+    assert 'value="temple-of-baalshamin"' not in listing
+    assert client.get(reverse("archive:incident-list") + "?perpetrator=lonely-militia").status_code == 400
+
+    # The monuments only they mention stay "unknown", whatever the draft says happened to them.
+    for monument in (archive["lonely_monument"], archive["baalshamin"]):
+        assert Monument.objects.with_condition().get(pk=monument.pk).condition == "unknown"
+        page = unescape(client.get(monument.get_absolute_url()).content.decode())
+        assert "No published incident mentions this monument." in page
+    actor_page = unescape(client.get(archive["lonely_actor"].get_absolute_url()).content.decode())
+    assert "No published incident is attributed to Lonely Militia." in actor_page
+
+    sources = unescape(client.get(reverse("archive:source-list")).content.decode())
+    assert "2 sources" in sources

@@ -1,0 +1,86 @@
+"""Every public page runs a bounded number of SQL queries: the same bound at 20 and at 200 incidents.
+
+The cache is cleared before each request, so the bounds are those of the uncached path (the
+aggregates of home and site pages, and the count of a list, are computed, not read from cache).
+"""
+
+import datetime
+
+import pytest
+from django.core.cache import cache
+
+from archive.models import Citation
+from tests.factories import make_actor, make_incident, make_monument, make_site, make_source
+from tests.test_public_pages import ARTICLE_A
+
+QUOTES = ["blew up the Temple of Bel on Sunday", "damaged the Monumental Arch", "retook the town in March"]
+KINDS = ["destruction", "damage", "looting", "killing", "attack", "control_change", "other"]
+
+
+def build(count):
+    site = make_site(name="Palmyra", slug="palmyra", latitude="34.55", longitude="38.27")
+    monuments = [make_monument(site=site, slug=f"m{n}", latitude=f"34.55{n}", longitude=f"38.27{n}") for n in range(4)]
+    actors = [make_actor(slug=f"a{n}") for n in range(3)]
+    sources = [
+        make_source(slug=f"s{n}", received_text=f"{ARTICLE_A}Copy {n}.\n", origin=f"Origin {n % 2}") for n in range(3)
+    ]
+    for n in range(count):
+        day = datetime.date(2015, 1, 1) + datetime.timedelta(days=7 * n)
+        incident = make_incident(
+            slug=f"i{n:03d}",
+            site=site,
+            perpetrator=actors[n % 3],
+            kind=KINDS[n % len(KINDS)],
+            monuments=monuments[: n % 3],
+            occurred_from=day,
+            occurred_to=day,
+        )
+        for k in range(1 + n % 2):
+            Citation.objects.create(incident=incident, source=sources[(n + k) % 3], quote=QUOTES[n % 3])
+        incident.status = "published"
+        incident.save()
+    return {"monument": monuments[1], "actor": actors[0], "source": sources[0], "incident": "i001"}
+
+
+# Bounds, with the queries they allow.
+PAGES = [
+    # version fingerprint (3), counts (2), monuments + actors counts (2), latest + their monuments (2),
+    # located monuments with condition (1), month counts + changes of control (2)
+    ("/", 12),
+    # site, version (3), monuments with condition (1), count (1), timeline (2)
+    ("/sites/palmyra/", 8),
+    # site, located monuments with condition
+    ("/sites/palmyra/plan.svg", 2),
+    # version (3), month counts + changes of control (2)
+    ("/timeline.svg", 5),
+    # choices of site, monument, perpetrator (3), rows + their monuments (2), version (3) and count (1)
+    ("/incidents/", 9),
+    ("/incidents/?page=last&ordering=-date", 9),
+    # plus the look-ups of the chosen site, monument and perpetrator (3), less the rows' monuments
+    # (none of the matching incidents has several)
+    ("/incidents/?kind=destruction&site=palmyra&monument=m1&perpetrator=a0&date_from=2015-01-01&q=Bel", 11),
+    # rows with condition, their images, capped count
+    ("/monuments/", 3),
+    # monument, rows, their monuments, their citations, version (3), count, images
+    ("/monuments/m1/", 9),
+    # incident with counts, its monuments with condition, citations with sources, images
+    ("/incidents/i001/", 4),
+    # rows with their counts, version (3), count
+    ("/sources/", 5),
+    # source, its published citations with their incidents
+    ("/sources/s0/", 2),
+    # rows, capped count
+    ("/actors/", 2),
+    # actor, rows, their monuments, version (3), count
+    ("/actors/a0/", 7),
+]
+
+
+@pytest.mark.parametrize("count", [20, 200])
+@pytest.mark.parametrize(("url", "bound"), PAGES, ids=[url for url, _ in PAGES])
+def test_query_count_is_bounded(client, db, django_assert_max_num_queries, count, url, bound):
+    build(count)
+    cache.clear()
+    with django_assert_max_num_queries(bound):
+        response = client.get(url)
+    assert response.status_code == 200
