@@ -1,0 +1,176 @@
+"""What every curated model's admin shares: reverting is an editor's act, malformed ids in URLs
+are not server errors, links may prefill forms, and deleted records keep a reachable history."""
+
+from django import forms
+from django.contrib.admin.utils import unquote
+from django.contrib.auth import get_permission_codename
+from django.core.exceptions import (
+    NON_FIELD_ERRORS,
+    FieldDoesNotExist,
+    ObjectDoesNotExist,
+    PermissionDenied,
+    ValidationError,
+)
+from django.db.models import Count, Exists, OuterRef, Subquery
+from django.db.models.functions import Coalesce
+from django.http import Http404
+from django.template.response import TemplateResponse
+from django.urls import path, reverse
+from django.utils.text import capfirst
+from simple_history.utils import get_history_model_for_model
+
+
+def count_of(queryset, field):
+    """A subquery counting the rows of `queryset` whose `field` is the outer row: a count column
+    that costs no extra query per row and does not multiply joins."""
+    counted = queryset.filter(**{field: OuterRef("pk")}).order_by().values(field).annotate(n=Count("pk")).values("n")
+    return Coalesce(Subquery(counted), 0)
+
+
+class CurationAdminMixin:
+    """Put first, before `ImportExportModelAdmin, SimpleHistoryAdmin`."""
+
+    change_list_template = "admin/archive/change_list.html"
+    deleted_records_template = "admin/archive/deleted_records.html"
+    list_per_page = 50
+
+    # History: anyone who may see a record sees its history; reverting it to an earlier version
+    # is an editor's act (the Editor group holds "change" on the historical models).
+    def has_view_history_permission(self, request, obj=None):
+        return self.has_view_or_change_permission(request, obj)
+
+    def has_change_history_permission(self, request, obj=None):
+        history_opts = get_history_model_for_model(self.model)._meta
+        codename = get_permission_codename("change", history_opts)
+        return self.has_change_permission(request, obj) and request.user.has_perm(
+            f"{history_opts.app_label}.{codename}"
+        )
+
+    def history_view(self, request, object_id, extra_context=None):
+        self._check_ids(object_id)
+        return super().history_view(request, object_id, extra_context)
+
+    def history_form_view(self, request, object_id, version_id, extra_context=None):
+        self._check_ids(object_id, version_id)
+        # simple-history hides the Revert button from those who may not revert, but would
+        # still save a POST: refuse it.
+        if request.method == "POST" and not self.has_change_history_permission(request):
+            raise PermissionDenied
+        return super().history_form_view(request, object_id, version_id, extra_context)
+
+    def _check_ids(self, object_id, version_id="0"):
+        """A malformed id in a history URL is a page that does not exist, not a server error."""
+        try:
+            self.opts.pk.to_python(unquote(object_id))
+            int(version_id)
+        except (ValidationError, ValueError):
+            raise Http404(f"No {self.opts.verbose_name} version with this id.") from None
+
+    def get_changeform_initial_data(self, request):
+        """Initial values from the query string (links prefill forms); a malformed id for a
+        relation is dropped rather than left to fail in the autocomplete widget."""
+        initial = super().get_changeform_initial_data(request)
+        for name in list(initial):
+            try:
+                field = self.opts.get_field(name)
+            except FieldDoesNotExist:
+                continue
+            if not field.is_relation:
+                continue
+            related_pk = field.related_model._meta.pk
+            values = initial[name] if isinstance(initial[name], list) else [initial[name]]
+            valid = []
+            for value in values:
+                try:
+                    related_pk.to_python(value)
+                except ValidationError:
+                    continue
+                if value not in ("", None):
+                    valid.append(value)
+            if isinstance(initial[name], list):
+                initial[name] = valid
+            elif valid:
+                initial[name] = valid[0]
+            else:
+                del initial[name]
+        return initial
+
+    def get_urls(self):
+        info = self.opts.app_label, self.opts.model_name
+        deleted = path("deleted/", self.admin_site.admin_view(self.deleted_view), name="{}_{}_deleted".format(*info))
+        return [deleted, *super().get_urls()]
+
+    def deleted_view(self, request):
+        """Records deleted and not restored, newest first, each linking to its kept history."""
+        if not self.has_view_or_change_permission(request):
+            raise PermissionDenied
+        history = get_history_model_for_model(self.model)
+        pk_name = self.opts.pk.attname
+        still_there = self.model._default_manager.filter(pk=OuterRef(pk_name))
+        records = (
+            history.objects.filter(history_type="-")
+            .exclude(Exists(still_there))
+            .select_related("history_user")
+            .order_by("-history_date")[:200]
+        )
+        info = self.opts.app_label, self.opts.model_name
+        rows = []
+        for record in records:
+            try:
+                label = str(record.instance)
+            except ObjectDoesNotExist:  # e.g. a citation whose incident went with it
+                label = f"{self.opts.verbose_name} {getattr(record, pk_name)}"
+            rows.append(
+                {
+                    "label": label,
+                    "record": record,
+                    "history_url": reverse("admin:{}_{}_history".format(*info), args=[getattr(record, pk_name)]),
+                }
+            )
+        context = {
+            **self.admin_site.each_context(request),
+            "title": f"Deleted {self.opts.verbose_name_plural}",
+            "opts": self.opts,
+            "rows": rows,
+            "can_revert": self.has_change_history_permission(request),
+        }
+        return TemplateResponse(request, self.deleted_records_template, context)
+
+
+class AdminModelForm(forms.ModelForm):
+    """A model form that shows model validation errors about fields it does not show (read-only
+    for this user, or set by the admin) at the top of the form, with the field's name, where
+    Django would raise ValueError."""
+
+    def add_error(self, field, error):
+        if field is None and isinstance(error, ValidationError) and hasattr(error, "error_dict"):
+            placed = {}
+            for name, errors in error.error_dict.items():
+                if name == NON_FIELD_ERRORS or name in self.fields:
+                    placed.setdefault(name, []).extend(errors)
+                    continue
+                try:
+                    label = capfirst(self._meta.model._meta.get_field(name).verbose_name)
+                except FieldDoesNotExist:
+                    label = name
+                messages = ValidationError(errors).messages
+                placed.setdefault(NON_FIELD_ERRORS, []).extend(f"{label}: {message}" for message in messages)
+            error = ValidationError(placed)
+        super().add_error(field, error)
+
+
+class ReadOnlyInlineMixin:
+    """An inline that only shows related rows; they are edited on their own pages."""
+
+    extra = 0
+    can_delete = False
+    show_change_link = True
+
+    def has_add_permission(self, request, obj=None):
+        return False
+
+    def has_change_permission(self, request, obj=None):
+        return False
+
+    def has_delete_permission(self, request, obj=None):
+        return False

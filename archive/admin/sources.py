@@ -1,0 +1,198 @@
+from collections import defaultdict
+from urllib.parse import urlencode
+
+from django.contrib import admin
+from django.db import models
+from django.db.models import Count, OuterRef, Subquery
+from django.db.models.functions import Coalesce
+from django.template.loader import render_to_string
+from django.urls import reverse
+from django.utils.html import format_html
+from django.utils.text import Truncator
+from import_export.admin import ImportExportModelAdmin
+from simple_history.admin import SimpleHistoryAdmin
+
+from ..importexport.resources import SourceResource
+from ..mentions import ACTOR, MONUMENT, SITE, mentions_in, suggest_kind
+from ..models import Actor, Citation, Incident, Monument, Site, Source
+from .mixins import CurationAdminMixin, ReadOnlyInlineMixin, count_of
+
+# Incidents offered per monument for "add this sentence to an existing incident".
+EXISTING_INCIDENTS_SHOWN = 6
+
+
+class CitingIncidentsInline(ReadOnlyInlineMixin, admin.TabularInline):
+    model = Citation
+    fk_name = "source"
+    fields = ["incident_link", "incident_status", "quote_excerpt", "stance"]
+    readonly_fields = fields
+    verbose_name = "citation"
+    verbose_name_plural = "incidents citing this source"
+
+    def get_queryset(self, request):
+        return super().get_queryset(request).select_related("incident", "source").order_by("position_start")
+
+    @admin.display(description="incident")
+    def incident_link(self, citation):
+        url = reverse("admin:archive_incident_change", args=[citation.incident_id])
+        return format_html('<a href="{}">{}</a>', url, citation.incident.title)
+
+    @admin.display(description="status")
+    def incident_status(self, citation):
+        return citation.incident.get_status_display()
+
+    @admin.display(description="quote")
+    def quote_excerpt(self, citation):
+        return Truncator(citation.quote).chars(160)
+
+
+def segments(text, passage):
+    """The passage's sentence cut into (text, is_mention) pieces, for highlighting."""
+    pieces, position = [], passage.start
+    for start, end in sorted(passage.spans):
+        pieces += [(text[position:start], False), (text[start:end], True)]
+        position = end
+    pieces.append((text[position : passage.end], False))
+    return [piece for piece in pieces if piece[0]]
+
+
+def incident_link(incident, query=""):
+    url = reverse("admin:archive_incident_change", args=[incident.pk])
+    return {"url": f"{url}?{query}" if query else url, "title": incident.title}
+
+
+def mentions_panel(source):
+    """Every monument, site and actor the source's received text names, sentence by sentence,
+    with links that start an incident from the sentence or cite it for an existing one."""
+    text = source.received_text
+    groups = mentions_in(
+        text,
+        monuments=Monument.objects.select_related("site"),
+        sites=Site.objects.all(),
+        actors=Actor.objects.all(),
+    )
+    citations = list(source.citations.select_related("incident"))
+    incidents_at = defaultdict(list)
+    touching = Incident.monuments.through.objects.filter(
+        monument_id__in=[group.target.pk for group in groups if group.kind == MONUMENT]
+    )
+    for row in touching.select_related("incident").order_by("-incident__occurred_from"):
+        incidents_at[row.monument_id].append(row.incident)
+
+    add_url = reverse("admin:archive_incident_add")
+    sections = []
+    for kind, heading in ((MONUMENT, "Monuments"), (SITE, "Sites"), (ACTOR, "Actors")):
+        cards = []
+        for group in (group for group in groups if group.kind == kind):
+            target, passages = group.target, []
+            for passage in group.passages:
+                sentence = text[passage.start : passage.end]
+                cite = {"citation_source": source.pk, "citation_quote": sentence}
+                prefill = {**cite, "kind": suggest_kind(sentence)}
+                if kind == MONUMENT:
+                    prefill.update(monuments=target.pk, site=target.site_id)
+                elif kind == SITE:
+                    prefill["site"] = target.pk
+                else:
+                    prefill["perpetrator"] = target.pk
+                cited = [
+                    c.incident for c in citations if c.position_start < passage.end and passage.start < c.position_end
+                ]
+                others = [i for i in incidents_at[target.pk] if i not in cited] if kind == MONUMENT else []
+                passages.append(
+                    {
+                        "segments": segments(text, passage),
+                        "repeats": passage.repeats,
+                        "new_url": f"{add_url}?{urlencode({k: v for k, v in prefill.items() if v})}",
+                        "cited": [incident_link(incident) for incident in cited],
+                        "others": [incident_link(i, urlencode(cite)) for i in others[:EXISTING_INCIDENTS_SHOWN]],
+                    }
+                )
+            cards.append(
+                {
+                    "kind": kind,
+                    "target": target,
+                    "url": reverse(f"admin:archive_{kind}_change", args=[target.pk]),
+                    "where": target.site if kind == MONUMENT else kind,
+                    "count": group.count,
+                    "names": group.names,
+                    "passages": passages,
+                }
+            )
+        if cards:
+            sections.append({"kind": kind, "heading": heading, "cards": cards})
+    return render_to_string("admin/archive/source/mentions_panel.html", {"sections": sections})
+
+
+@admin.register(Source)
+class SourceAdmin(CurationAdminMixin, ImportExportModelAdmin, SimpleHistoryAdmin):
+    resource_classes = [SourceResource]
+    formfield_overrides = {models.URLField: {"assume_scheme": "https"}}
+    list_display = [
+        "title",
+        "publisher",
+        "origin",
+        "published_on",
+        "date_precision",
+        "language",
+        "citation_count",
+        "incident_count",
+    ]
+    list_filter = ["origin", "publisher", "kind", "language", "date_precision"]
+    search_fields = ["title", "slug", "publisher", "origin", "byline", "url", "received_text"]
+    date_hierarchy = "published_on"
+    ordering = ["-published_on", "title"]
+    prepopulated_fields = {"slug": ["title"]}
+    inlines = [CitingIncidentsInline]
+    fieldsets = [
+        (None, {"fields": ["title", "slug", "kind", "publisher", "origin", "byline", "url", "language"]}),
+        ("Date", {"fields": [("published_on", "date_precision"), "date_note"]}),
+        ("Text as received", {"fields": ["received_text", "sha256", "file_name", "created_at"]}),
+        (
+            "Mentions",
+            {
+                "fields": ["mentions"],
+                "description": "Monuments, sites and actors this text names (by name or alias), sentence by "
+                "sentence. Open one to start an incident from its sentence, or to cite it for an incident "
+                "already in the archive.",
+            },
+        ),
+    ]
+
+    def get_queryset(self, request):
+        incidents = (
+            Citation.objects.filter(source=OuterRef("pk"))
+            .order_by()
+            .values("source")
+            .annotate(n=Count("incident", distinct=True))
+            .values("n")
+        )
+        return (
+            super()
+            .get_queryset(request)
+            .annotate(
+                citation_count=count_of(Citation.objects, "source"),
+                incident_count=Coalesce(Subquery(incidents), 0),
+            )
+        )
+
+    def get_readonly_fields(self, request, obj=None):
+        readonly = ["sha256", "created_at", "mentions"]
+        if obj is not None and obj.citations.exists():
+            # Cited text is evidence (Source.guard_received_text refuses changes too).
+            readonly.append("received_text")
+        return readonly
+
+    @admin.display(description="citations", ordering="citation_count")
+    def citation_count(self, source):
+        return source.citation_count
+
+    @admin.display(description="incidents", ordering="incident_count")
+    def incident_count(self, source):
+        return source.incident_count
+
+    @admin.display(description="mentions")
+    def mentions(self, source):
+        if source.pk is None:
+            return "Save the source to see the monuments, sites and actors its text names."
+        return mentions_panel(source)

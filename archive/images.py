@@ -1,0 +1,161 @@
+"""Checking and cleaning uploaded images with Pillow.
+
+An upload must be a sound JPEG, PNG or WebP file within `IMAGE_MAX_BYTES` and
+`IMAGE_MAX_PIXELS`. What is stored is not the upload but a re-encoding of its pixels: EXIF
+(camera, time, GPS position), XMP, IPTC and comments are dropped, because in a war zone a
+photograph's metadata can endanger the person who took it. The file is renamed after its
+content for the same reason (camera file names carry dates and sometimes names). The colour
+profile is kept: it describes colours, not people. A JPEG thumbnail is made for lists.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import io
+import warnings
+from dataclasses import dataclass
+
+from django.conf import settings
+from django.core.exceptions import ValidationError
+from django.core.files.base import ContentFile
+from django.template.defaultfilters import filesizeformat
+from PIL import Image as PILImage
+from PIL import ImageOps, UnidentifiedImageError
+
+# Pillow's format name → the extension stored. MPO is the multi-picture JPEG some cameras write.
+ALLOWED_FORMATS = {"JPEG": "jpg", "MPO": "jpg", "PNG": "png", "WEBP": "webp"}
+ENCODER = {"jpg": "JPEG", "png": "PNG", "webp": "WEBP"}
+THUMBNAIL_SIZE = (480, 480)
+
+
+@dataclass(frozen=True)
+class CleanImage:
+    name: str
+    content: bytes
+    width: int
+    height: int
+    thumbnail_name: str
+    thumbnail: bytes
+
+
+def check_image(upload) -> tuple[str, int, int]:
+    """Return (format, width, height) of a sound, allowed image; raise ValidationError otherwise.
+
+    `upload` is any file object with `size` (an UploadedFile, a File). Its position is reset.
+    """
+    max_bytes = settings.IMAGE_MAX_BYTES
+    size = getattr(upload, "size", None)
+    if size is not None and size > max_bytes:
+        raise ValidationError(
+            f"The file is {filesizeformat(size)}; images may be at most {filesizeformat(max_bytes)}.",
+            code="too_large",
+        )
+    max_pixels = settings.IMAGE_MAX_PIXELS
+    too_many_pixels = (
+        "The image is {width} × {height} pixels ({megapixels:.1f} megapixels); at most "
+        f"{max_pixels / 1_000_000:.1f} megapixels are accepted. Files like this can be decompression "
+        "bombs; scale it down and upload it again."
+    )
+    upload.seek(0)
+    try:
+        # Pillow warns (and past twice its own limit, refuses) on huge images: treat both as refusals.
+        with warnings.catch_warnings():
+            warnings.simplefilter("error", PILImage.DecompressionBombWarning)
+            with PILImage.open(upload) as image:
+                kind, (width, height) = image.format, image.size
+                if kind not in ALLOWED_FORMATS:
+                    raise ValidationError(
+                        f"The file is a {kind} image; only JPEG, PNG and WebP are accepted.", code="format"
+                    )
+                if width * height > max_pixels:
+                    raise ValidationError(
+                        too_many_pixels.format(width=width, height=height, megapixels=width * height / 1e6),
+                        code="too_many_pixels",
+                    )
+                # Decode every pixel: a truncated or corrupt file fails here, not later.
+                image.load()
+    except (PILImage.DecompressionBombError, PILImage.DecompressionBombWarning):
+        raise ValidationError(
+            f"The image's dimensions are far beyond the {max_pixels / 1_000_000:.1f}-megapixel limit: "
+            "it looks like a decompression bomb and was refused.",
+            code="too_many_pixels",
+        ) from None
+    except UnidentifiedImageError:
+        raise ValidationError(
+            "The file is not an image Pillow can read: upload a JPEG, PNG or WebP file.", code="not_an_image"
+        ) from None
+    except (OSError, SyntaxError, ValueError, EOFError) as error:
+        raise ValidationError(
+            f"The image is damaged or incomplete (truncated?) and cannot be read: {error}.", code="damaged"
+        ) from None
+    finally:
+        upload.seek(0)
+    return kind, width, height
+
+
+def clean_image(upload) -> CleanImage:
+    """Check `upload`, then re-encode its pixels without metadata and make a thumbnail."""
+    kind, _, _ = check_image(upload)
+    extension = ALLOWED_FORMATS[kind]
+    with PILImage.open(upload) as original:
+        icc_profile = original.info.get("icc_profile")
+        # The orientation lives in EXIF, which is dropped: apply it to the pixels first.
+        pixels = ImageOps.exif_transpose(original)
+        if pixels.mode == "P":
+            pixels = pixels.convert("RGBA" if "transparency" in pixels.info else "RGB")
+        if extension == "jpg" and pixels.mode not in ("RGB", "L", "CMYK"):
+            pixels = pixels.convert("RGB")
+        pixels = pixels.copy()
+    upload.seek(0)
+    # Encoders fall back on `info` for XMP, comments and more: start from nothing.
+    pixels.info = {}
+
+    options = {"icc_profile": icc_profile} if icc_profile else {}
+    if extension == "jpg":
+        options.update(quality=90, optimize=True)
+    elif extension == "webp":
+        options.update(quality=90)
+    else:
+        options.update(optimize=True)
+    content = _encode(pixels, ENCODER[extension], **options)
+
+    thumbnail = pixels.copy()
+    thumbnail.thumbnail(THUMBNAIL_SIZE)
+    thumbnail = _flatten(thumbnail)
+    thumbnail_content = _encode(thumbnail, "JPEG", quality=80, optimize=True)
+
+    digest = hashlib.sha256(content).hexdigest()[:24]
+    return CleanImage(
+        name=f"{digest}.{extension}",
+        content=content,
+        width=pixels.width,
+        height=pixels.height,
+        thumbnail_name=f"{digest}.jpg",
+        thumbnail=thumbnail_content,
+    )
+
+
+def store_clean_image(image) -> None:
+    """Replace an `archive.Image`'s newly uploaded file by its cleaned copy and set its thumbnail,
+    width and height. Call before saving the instance."""
+    cleaned = clean_image(image.file.file)
+    image.file.save(cleaned.name, ContentFile(cleaned.content), save=False)
+    image.thumbnail.save(cleaned.thumbnail_name, ContentFile(cleaned.thumbnail), save=False)
+    image.width, image.height = cleaned.width, cleaned.height
+
+
+def _encode(image, encoder: str, **options) -> bytes:
+    buffer = io.BytesIO()
+    image.save(buffer, encoder, **options)
+    return buffer.getvalue()
+
+
+def _flatten(image):
+    """RGB for JPEG: transparency over white."""
+    if image.mode in ("RGB", "L"):
+        return image
+    if "A" in image.getbands():
+        background = PILImage.new("RGB", image.size, "white")
+        background.paste(image.convert("RGBA"), mask=image.convert("RGBA").getchannel("A"))
+        return background
+    return image.convert("RGB")

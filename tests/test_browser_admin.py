@@ -1,0 +1,119 @@
+"""The curation workflow in a real browser (Debian's chromium, headless): the demo curator turns a
+seed article's sentence into an incident with a checked citation, cannot publish it, and an editor
+publishes it; the history shows both."""
+
+import re
+from io import StringIO
+
+import pytest
+from django.contrib.auth import get_user_model
+from django.contrib.auth.models import Group
+from django.core.management import call_command
+
+from archive.models import Incident, Source
+from archive.roles import EDITOR, ensure_groups
+from tests.factories import make_actor, make_monument, make_site
+
+pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
+
+ARTICLE = "Syrian army close to retaking Palmyra from Islamic State"
+RIGHT = "destroying the ancient Temple of Bel and the smaller Temple of Baal Shamin last year"
+WRONG = "destroying the ancient Temple of Bel and the smaller Temple of Baal Shamin last month"
+
+
+@pytest.fixture
+def archive():
+    # A transactional test starts from a flushed database: rebuild the groups the migration made.
+    ensure_groups()
+    call_command("import_seeds", stdout=StringIO())
+    site = make_site(name="Palmyra", slug="palmyra", aliases="Tadmur")
+    make_monument(site=site, name="Temple of Bel", slug="temple-of-bel", aliases="Temple of Baal")
+    make_monument(site=site, name="Temple of Baalshamin", slug="temple-of-baalshamin", aliases="Baal Shamin")
+    make_actor(name="Islamic State group", slug="islamic-state", aliases="Islamic State\nIsis\nIS")
+    call_command("ensure_demo_curator", stdout=StringIO())
+    editor = get_user_model().objects.create_user("editor", password="palmyra-editor", is_staff=True)
+    editor.groups.add(Group.objects.get(name=EDITOR))
+
+
+def log_in(page, base, username, password):
+    page.goto(f"{base}/admin/login/")
+    page.fill("#id_username", username)
+    page.fill("#id_password", password)
+    page.click("input[type=submit]")
+    page.wait_for_selector("#user-tools")
+
+
+def run_action(page, base, title, action):
+    page.goto(f"{base}/admin/archive/incident/")
+    page.get_by_role("checkbox", name=f"Select this object for an action - {title}").check()
+    page.select_option("select[name=action]", action)
+    page.click("button[name=index]")
+    page.wait_for_selector("ul.messagelist")
+
+
+def test_curator_creates_a_cited_incident_and_an_editor_publishes_it(live_server, archive, page, screenshot_dir):
+    base = live_server.url
+    log_in(page, base, "curator", "palmyra-curator")
+
+    # The seed article's page: its mentions panel offers the Temple of Bel's sentence.
+    page.goto(f"{base}/admin/archive/source/")
+    page.get_by_role("link", name=ARTICLE).click()
+    bel = page.locator(".mention-monument", has=page.locator("summary", has_text="Temple of Bel")).first
+    bel.locator("blockquote mark", has_text="Temple of Bel").first.wait_for()
+    page.screenshot(path=screenshot_dir / "1-mentions.png", full_page=True)
+    bel.get_by_role("link", name="New incident from this sentence").first.click()
+
+    # Prefilled: the monument, the site, the source and the sentence as the first citation.
+    page.wait_for_selector("#id_title")
+    assert "Temple of Bel" in page.locator(".field-monuments .select2-selection").inner_text()
+    assert "Palmyra" in page.locator(".field-site .select2-selection").inner_text()
+    assert RIGHT in page.input_value("#id_citations-0-quote")
+    page.fill("#id_title", "Temples of Bel and Baalshamin destroyed")
+    page.fill("#id_occurred_from", "2015-08-30")
+    page.click(".field-perpetrator .select2-selection")
+    page.fill(".select2-container--open .select2-search__field", "Isis")
+    page.locator(".select2-results__option", has_text="Islamic State group").click()
+
+    # A slightly wrong quote: refused, with the closest passage and what differs.
+    page.fill("#id_citations-0-quote", WRONG)
+    page.locator("input[name=_save]").last.click()
+    error = page.locator(".field-quote .errorlist").first
+    error.wait_for()
+    page.screenshot(path=screenshot_dir / "2-wrong-quote.png", full_page=True)
+    assert "The quote does not occur in the source text. Closest passage" in error.inner_text()
+    assert "destroying the ancient Temple of Bel" in error.inner_text()
+    assert "“month”" in error.inner_text()
+    assert not Incident.objects.exists()
+
+    # The right one is accepted and anchored in the article.
+    page.fill("#id_citations-0-quote", RIGHT)
+    page.locator("input[name=_save]").last.click()
+    page.wait_for_selector("ul.messagelist .success")
+    incident = Incident.objects.get()
+    citation = incident.citations.get()
+    assert citation.source == Source.objects.get(title=ARTICLE)
+    assert citation.source.received_text[citation.position_start : citation.position_end] == RIGHT
+
+    # A curator cannot publish.
+    run_action(page, base, incident.title, "publish_selected")
+    page.screenshot(path=screenshot_dir / "3-curator-refused.png", full_page=True)
+    assert "Only an editor can publish or withdraw incidents" in page.locator("ul.messagelist").inner_text()
+    incident.refresh_from_db()
+    assert incident.status == "draft"
+
+    page.click("#logout-form button")
+    page.wait_for_load_state()
+
+    # An editor can.
+    log_in(page, base, "editor", "palmyra-editor")
+    run_action(page, base, incident.title, "publish_selected")
+    assert f"Published: “{incident.title}”." in page.locator("ul.messagelist").inner_text()
+    incident.refresh_from_db()
+    assert incident.status == "published" and incident.published_by.username == "editor"
+
+    # The history shows both: the curator's creation, the editor's publication.
+    page.goto(f"{base}/admin/archive/incident/{incident.pk}/history/")
+    page.screenshot(path=screenshot_dir / "4-history.png", full_page=True)
+    rows = page.locator("#change-history tbody tr").all_inner_texts()
+    assert re.search(r"Changed.*editor.*Published.*status:\s*draft\s*→\s*published", rows[0], re.S | re.I), rows[0]
+    assert any(re.search(r"Created.*curator", row, re.S) for row in rows), rows
