@@ -237,3 +237,22 @@ def test_check_image_reports_format_and_size():
     assert check_image(upload("a.jpg", photo(size=(30, 20)))) == ("JPEG", 30, 20)
     with pytest.raises(ValidationError):
         check_image(upload("a.jpg", b""))
+
+
+def test_an_image_saved_outside_the_admin_is_cleaned_too(media_root):
+    """The model itself cleans a new file, so a shell session or an import cannot store GPS."""
+    image = Image(monument=make_monument(), kind="after", caption="c", credit="c", licence="CC0")
+    image.file = upload("IMG_0001.jpg", geotagged_jpeg())
+    image.save()
+    stored = (media_root / image.file.name).read_bytes()
+    for trace in (b"Exif", b"PhoneMaker", b"Someone Local"):
+        assert trace not in stored
+    assert image.thumbnail and (image.width, image.height) == (120, 80)
+
+
+def test_a_bad_file_saved_outside_the_admin_is_refused_and_nothing_is_stored(media_root):
+    image = Image(monument=make_monument(), kind="after", caption="c", credit="c", licence="CC0")
+    image.file = upload("photo.jpg", b"this is a text file, not a photograph")
+    with pytest.raises(ValidationError, match="not an image"):
+        image.save()
+    assert not Image.objects.exists()

@@ -5,6 +5,7 @@ from django.db import models
 from django.db.models import Q
 from simple_history.models import HistoricalRecords
 
+from ..images import store_clean_image
 from .choices import ImageKind
 
 
@@ -42,6 +43,13 @@ class Image(models.Model):
 
     def __str__(self):
         return self.caption
+
+    def save(self, *args, **kwargs):
+        # Whatever the path (admin, shell, import), a new file is checked and stored only as a
+        # re-encoding without metadata: EXIF and GPS can endanger the photographer.
+        if self.file and not self.file._committed:
+            store_clean_image(self)
+        super().save(*args, **kwargs)
 
     def clean(self):
         super().clean()

@@ -155,7 +155,7 @@ class Incident(models.Model):
         self.status = Status.PUBLISHED
         self.published_at = timezone.now()
         self.published_by = user
-        self.withdrawn_reason = ""
+        # A republished incident keeps the reason it was once withdrawn for (shown to curators).
         self.save()
 
     def withdraw(self, user, reason):
