@@ -140,7 +140,8 @@ USE_I18N = True
 USE_TZ = True
 
 STATIC_URL = "static/"
-STATIC_ROOT = BASE_DIR / "staticfiles"
+# collectstatic writes here; whitenoise serves it when DEBUG is off.
+STATIC_ROOT = Path(os.environ.get("STATIC_ROOT", BASE_DIR / "staticfiles"))
 STATICFILES_DIRS = [BASE_DIR / "static"]
 STORAGES = {
     "default": {"BACKEND": "django.core.files.storage.FileSystemStorage"},
@@ -171,6 +172,15 @@ DATA_UPLOAD_MAX_MEMORY_SIZE = max(CSV_IMPORT_MAX_BYTES, 2_621_440)
 # django-import-export: writes inside one transaction, so an import is all-or-nothing.
 IMPORT_EXPORT_USE_TRANSACTIONS = True
 IMPORT_EXPORT_SKIP_ADMIN_LOG = False
+# Unset, these let every staff user import and export: importing needs "add" on the model,
+# exporting "view" (publishing through an import is checked per row: archive.publish_incident).
+IMPORT_EXPORT_IMPORT_PERMISSION_CODE = "add"
+IMPORT_EXPORT_EXPORT_PERMISSION_CODE = "view"
+# The archive's CSV only: its reader keeps received texts byte for byte, and its writer escapes
+# spreadsheet formulas (archive/importexport/formats.py imports no models, so settings may).
+from archive.importexport.formats import ArchiveCSV  # noqa: E402
+
+IMPORT_EXPORT_FORMATS = [ArchiveCSV]
 
 SESSION_COOKIE_SECURE = not DEBUG
 CSRF_COOKIE_SECURE = not DEBUG

@@ -1,0 +1,144 @@
+"""A whole archive as a folder of CSV files plus a manifest: what export_archive writes and
+import_archive reads.
+
+The folder holds one file per table (sites.csv … images.csv, see archive.importexport.tables) and
+`manifest.json` with each file's row count and SHA-256. Everything is written in natural-key order
+with no timestamps of its own, so exporting the same records twice gives the same bytes.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from .csvfile import CSVFileError, CSVTable, csv_lines, read_csv
+from .engine import ImportReport, Problem, import_tables
+from .tables import TABLES
+
+MANIFEST = "manifest.json"
+FORMAT = "heritage-archive-csv"
+FORMAT_VERSION = 1
+EXPORT_CHUNK = 2000
+
+
+@dataclass
+class ExportReport:
+    directory: Path
+    counts: dict[str, int] = field(default_factory=dict)
+
+    def summary(self) -> str:
+        rows = ", ".join(f"{count} {name.removesuffix('.csv')}" for name, count in self.counts.items())
+        return f"Exported {rows} to {self.directory}."
+
+
+class ArchiveDirectoryError(Exception):
+    """The folder cannot be imported at all; `problems` says why."""
+
+    def __init__(self, problems: list[Problem]):
+        self.problems = problems
+        super().__init__("\n".join(str(problem) for problem in problems))
+
+
+def export_directory(directory: Path, progress: Callable | None = None) -> ExportReport:
+    """Write every table's CSV and the manifest into `directory` (created if needed)."""
+    directory = Path(directory)
+    directory.mkdir(parents=True, exist_ok=True)
+    report = ExportReport(directory=directory)
+    manifest = {"format": FORMAT, "version": FORMAT_VERSION, "files": []}
+    for table in TABLES:
+        queryset = table.export_queryset()
+        bar = progress(table.file_name, queryset.count()) if progress else None
+        path = directory / table.file_name
+        digest = hashlib.sha256()
+        count = -1
+        with path.open("wb") as stream:
+            for count, record in enumerate(csv_lines(table.header, _rows(table, queryset, bar))):  # noqa: B007
+                data = record.encode("utf-8")
+                digest.update(data)
+                stream.write(data)
+        if bar is not None:
+            bar.close()
+        report.counts[table.file_name] = count
+        manifest["files"].append({"name": table.file_name, "rows": count, "sha256": digest.hexdigest()})
+    (directory / MANIFEST).write_text(json.dumps(manifest, indent=2) + "\n", encoding="utf-8")
+    return report
+
+
+def _rows(table, queryset, bar):
+    for obj in queryset.iterator(chunk_size=EXPORT_CHUNK):
+        yield table.row(obj)
+        if bar is not None:
+            bar.update(1)
+
+
+def read_directory(directory: Path) -> dict[str, CSVTable]:
+    """Read the archive's CSV files found in `directory`, checked against its manifest if any.
+
+    Raises ArchiveDirectoryError with every file-level problem (missing folder, unreadable or
+    not-CSV files, checksum mismatch, unknown files); row-level problems are the engine's.
+    """
+    directory = Path(directory)
+    if not directory.is_dir():
+        raise ArchiveDirectoryError([Problem(str(directory), None, None, "no such folder.")])
+    manifest = _read_manifest(directory)
+    problems = []
+    files = {}
+    known = {table.file_name for table in TABLES}
+    for path in sorted(directory.glob("*.csv")):
+        if path.name not in known:
+            problems.append(Problem(path.name, None, None, f"not a file of the archive ({', '.join(sorted(known))})."))
+    for table in TABLES:
+        path = directory / table.file_name
+        if not path.is_file():
+            if table.file_name in manifest:
+                problems.append(Problem(table.file_name, None, None, f"listed in {MANIFEST} but missing."))
+            continue
+        try:
+            data = path.read_bytes()
+        except OSError as error:
+            problems.append(Problem(table.file_name, None, None, f"cannot be read ({error.strerror})."))
+            continue
+        expected = manifest.get(table.file_name)
+        if expected is not None and hashlib.sha256(data).hexdigest() != expected.get("sha256"):
+            message = (
+                f"its SHA-256 does not match {MANIFEST}: the file changed after export "
+                f"(if you edited it on purpose, delete {MANIFEST})."
+            )
+            problems.append(Problem(table.file_name, None, None, message))
+            continue
+        try:
+            files[table.key] = read_csv(table.file_name, data)
+        except CSVFileError as error:
+            problems.append(Problem(error.file, error.line, None, error.message))
+    if not problems and not files:
+        names = ", ".join(t.file_name for t in TABLES)
+        problems.append(Problem(str(directory), None, None, f"holds none of the archive's files ({names})."))
+    if problems:
+        raise ArchiveDirectoryError(problems)
+    return files
+
+
+def _read_manifest(directory: Path) -> dict[str, dict]:
+    path = directory / MANIFEST
+    if not path.exists():
+        return {}
+    try:
+        manifest = json.loads(path.read_text(encoding="utf-8"))
+        return {entry["name"]: entry for entry in manifest["files"]}
+    except (OSError, UnicodeDecodeError, ValueError, KeyError, TypeError) as error:
+        message = f"cannot be read ({error}); delete it to import without it."
+        raise ArchiveDirectoryError([Problem(MANIFEST, None, None, message)]) from None
+
+
+def import_directory(
+    directory: Path, *, dry_run: bool = False, user=None, reason: str = "import_archive", progress=None, keep_rows=False
+) -> ImportReport:
+    """Read and import a folder written by export_directory (or by hand), all or nothing."""
+    try:
+        files = read_directory(directory)
+    except ArchiveDirectoryError as error:
+        return ImportReport(tables=[], problems=error.problems, dry_run=dry_run)
+    return import_tables(files, dry_run=dry_run, user=user, reason=reason, progress=progress, keep_rows=keep_rows)

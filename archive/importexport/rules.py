@@ -1,0 +1,307 @@
+"""The archive's rules for each table, applied in bulk while the engine plans an import.
+
+Each `check_<table>` runs per row after the row's values are set on its instance; `prepare_<table>`
+fetches, once per file, what the checks need; citations and images have builders of their own
+(a citation's key is known only once its quote is anchored; an image is keyed by its file).
+They mirror the models' `clean()` rules without their per-row queries (Incident.clean asks the
+database whether the incident has citations; here that is checked once, after writing).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+
+from django.utils import timezone
+
+from ..boilerplate import reading_text
+from ..models import Citation, Image, Incident, Source, Status
+from ..models.sources import sha256_of
+from ..quotes import QuoteNotFound
+from .tables import TABLES_BY_KEY, Reference
+
+# Natural keys looked up per query; under every database's parameter limit.
+LOOKUP_CHUNK = 500
+PUBLISH_PERMISSION = "archive.publish_incident"
+
+
+def chunks(items: list, size: int = LOOKUP_CHUNK) -> Iterable[list]:
+    for start in range(0, len(items), size):
+        yield items[start : start + size]
+
+
+class TableRules:
+    """Mixed into the engine's import: uses its `problem`, `lookup`, `fetch`, `apply` and `settle`."""
+
+    def _located(self, plan, line, obj, values) -> None:
+        header = plan.csv.header
+        if any(name in header and name not in values for name in ("latitude", "longitude")):
+            return  # already reported: the cell is not a coordinate
+        if (obj.latitude is None) != (obj.longitude is None):
+            missing = "latitude" if obj.latitude is None else "longitude"
+            self.problem(plan, line, missing, "give both latitude and longitude, or neither.")
+
+    def check_sites(self, plan, line, obj, values, changed, original):
+        self._located(plan, line, obj, values)
+
+    def check_monuments(self, plan, line, obj, values, changed, original):
+        self._located(plan, line, obj, values)
+
+    def prepare_sources(self, plan, rows, existing) -> None:
+        texts = {sha256_of(values["received_text"]) for _line, values in rows if values.get("received_text")}
+        self.stored_hashes = self.fetch(Source, "sha256", texts)
+        changed_text = [
+            existing[values["slug"]].pk
+            for _line, values in rows
+            if values.get("slug") in existing
+            and "received_text" in values
+            and existing[values["slug"]].received_text != values["received_text"]
+        ]
+        self.cited_sources = set()
+        for chunk in chunks(changed_text):
+            self.cited_sources.update(
+                Citation.objects.filter(source_id__in=chunk).values_list("source_id", flat=True).distinct()
+            )
+        self.seen_hashes: dict[str, tuple[int, str]] = {}
+        self.source_slugs = {values.get("slug") for _line, values in rows}
+
+    def check_sources(self, plan, line, obj, values, changed, original):
+        if "received_text" not in values:
+            return
+        digest = sha256_of(obj.received_text)
+        given = values.get("sha256")
+        if given and given != digest:
+            self.problem(
+                plan,
+                line,
+                "sha256",
+                "does not match the received text: the text was altered or the checksum belongs to another text.",
+            )
+        if "received_text" in changed and obj.pk is not None and obj.pk in self.cited_sources:
+            self.problem(
+                plan,
+                line,
+                "received_text",
+                f"the source “{obj.slug}” is cited, so its received text is evidence and cannot change.",
+            )
+        twin = self.stored_hashes.get(digest)
+        if twin is not None and twin.slug != obj.slug and twin.slug not in self.source_slugs:
+            self.problem(
+                plan,
+                line,
+                "received_text",
+                f"this exact text is already in the archive as the source “{twin.slug}”; use that slug.",
+            )
+        if digest in self.seen_hashes:
+            other_line, other_slug = self.seen_hashes[digest]
+            self.problem(plan, line, "received_text", f"the same text as line {other_line} (“{other_slug}”).")
+        self.seen_hashes[digest] = (line, obj.slug)
+        if obj.pk is None or "received_text" in changed:
+            obj.sha256 = digest
+            obj.reading_text = reading_text(obj.received_text)
+            changed.extend(["sha256", "reading_text"])
+        self.objects["sources"][digest] = obj
+
+    def prepare_incidents(self, plan, rows, existing) -> None:
+        self.stored_monuments: dict[int, set[int]] | None = {}
+        self.stored_monument_slugs: dict[int, list[str]] = {}
+        if "monuments" not in plan.csv.header and not self.keep_rows:
+            self.stored_monuments = None
+            return
+        Through = Incident.monuments.through
+        ids = sorted(obj.pk for obj in existing.values())
+        for chunk in chunks(ids):
+            for incident_id, monument_id, slug in Through.objects.filter(incident_id__in=chunk).values_list(
+                "incident_id", "monument_id", "monument__slug"
+            ):
+                self.stored_monuments.setdefault(incident_id, set()).add(monument_id)
+                self.stored_monument_slugs.setdefault(incident_id, []).append(slug)
+        if "monuments" not in plan.csv.header:
+            self.stored_monuments = None
+
+    def check_incidents(self, plan, line, obj, values, changed, original):
+        if obj.occurred_from and obj.occurred_to and obj.occurred_to < obj.occurred_from:
+            self.problem(plan, line, "occurred_to", "the end of the date range is before its start.")
+        if obj.status == Status.WITHDRAWN and not (obj.withdrawn_reason or "").strip():
+            self.problem(plan, line, "withdrawn_reason", "say why the incident is withdrawn.")
+        if not self.can_publish:
+            if obj.status != Status.DRAFT:
+                self.problem(
+                    plan,
+                    line,
+                    "status",
+                    f"“{obj.status}”: only editors (permission {PUBLISH_PERMISSION}) may import a published "
+                    "or withdrawn incident; import it as draft.",
+                )
+            elif original is not None and original["status"] != Status.DRAFT:
+                self.problem(
+                    plan,
+                    line,
+                    "status",
+                    f"the incident “{obj.slug}” is {original['status']}; only editors "
+                    f"(permission {PUBLISH_PERMISSION}) may change it.",
+                )
+        if "status" in changed and self.user is not None:
+            if obj.status == Status.PUBLISHED:
+                obj.published_by = self.user
+                changed.append("published_by")
+            elif obj.status == Status.WITHDRAWN:
+                obj.withdrawn_by = self.user
+                changed.append("withdrawn_by")
+        if obj.status == Status.PUBLISHED:
+            plan.published.append(obj)
+        if obj.pk is not None and changed:
+            obj.updated_at = timezone.now()
+            changed.append("updated_at")
+        if self.stored_monuments is None or "monuments" not in values:
+            return False
+        monuments = []
+        for slug in values["monuments"]:
+            monument = self.lookup(plan, line, TABLES_BY_KEY["incidents"].by_name["monuments"], slug)
+            if monument is not None:
+                monuments.append(monument)
+        stored = self.stored_monuments.get(obj.pk, set()) if obj.pk is not None else set()
+        wanted = {monument.pk for monument in monuments}
+        if obj.pk is None or None in wanted or wanted != stored:
+            plan.monuments[id(obj)] = monuments
+            if obj.pk is not None:
+                obj.updated_at = timezone.now()
+                changed.append("updated_at")
+                return True
+        return False
+
+    def build_citations(self, plan, columns, rows) -> None:
+        self.prefetch_references(columns, rows)
+        incident_column = TABLES_BY_KEY["citations"].by_name["incident"]
+        source_column = TABLES_BY_KEY["citations"].by_name["source"]
+        incident_ids = sorted(
+            {obj.pk for obj in (self.objects["incidents"].get(v.get("incident")) for _l, v in rows) if obj and obj.pk}
+        )
+        existing: dict[tuple, Citation] = {}
+        stored = Citation.objects.select_related("incident", "source").defer(
+            "source__received_text", "source__reading_text"
+        )
+        for chunk in chunks(incident_ids):
+            for citation in stored.filter(incident_id__in=chunk):
+                existing[(citation.incident_id, citation.source_id, citation.position_start)] = citation
+        seen: dict[tuple, int] = {}
+        for line, values in rows:
+            incident = self.lookup(plan, line, incident_column, values.get("incident"))
+            source = self.lookup(plan, line, source_column, values.get("source"))
+            if incident is None or source is None or "quote" not in values:
+                continue
+            probe = Citation(
+                incident=incident,
+                source=source,
+                quote=values["quote"],
+                position_start=values.get("position_start"),
+                position_end=values.get("position_end"),
+            )
+            try:
+                probe.anchor()
+            except QuoteNotFound as error:
+                self.problem(plan, line, "quote", _quote_not_found(source, error))
+                continue
+            key = (incident.slug, source.slug, probe.position_start)
+            if key in seen:
+                self.problem(
+                    plan,
+                    line,
+                    "quote",
+                    f"the same passage of “{source.slug}” is already cited for “{incident.slug}” on line {seen[key]}.",
+                )
+                continue
+            seen[key] = line
+            obj = existing.get((incident.pk, source.pk, probe.position_start)) if incident.pk and source.pk else None
+            before = self.snapshot(plan, obj) if obj is not None else None
+            if obj is None:
+                obj = probe
+            anchored = {
+                "quote": probe.quote,
+                "prefix": probe.prefix,
+                "suffix": probe.suffix,
+                "position_start": probe.position_start,
+                "position_end": probe.position_end,
+            }
+            changed = self.apply(
+                plan, line, obj, columns, values, skip=("incident", "source", "quote", "position_start", "position_end")
+            )
+            for name, value in anchored.items():
+                if obj.pk is None or getattr(obj, name) != value:
+                    setattr(obj, name, value)
+                    changed.append(name)
+            self.settle(plan, line, obj, changed, before)
+
+    def build_images(self, plan, columns, rows) -> None:
+        self.prefetch_references(columns, rows)
+        files = [values["file"] for _line, values in rows if values.get("file")]
+        existing = self.fetch(Image, "file", files, select_related=["monument", "incident"])
+        seen: dict[str, int] = {}
+        table = plan.table
+        for line, values in rows:
+            path = values.get("file")
+            if path is None:
+                continue
+            if path in seen:
+                self.problem(plan, line, "file", f"“{path}” is already on line {seen[path]}.")
+                continue
+            seen[path] = line
+            stored = existing.get(path)
+            before = self.snapshot(plan, stored) if stored is not None else None
+            fields = {}
+            for column in columns:
+                name = column.name
+                if name == "file" or name not in values:
+                    continue
+                if isinstance(column, Reference):
+                    fields[column.field.name] = self.lookup(plan, line, column, values[name])
+                else:
+                    fields[column.attname] = values[name]
+            if stored is not None:
+                # Unspecified columns keep their stored values.
+                for column in table.columns:
+                    if column.name != "file" and column.name not in values and column.name not in plan.csv.header:
+                        fields.setdefault(column.attname, getattr(stored, column.attname))
+                fields.update(pk=stored.pk, created_at=stored.created_at, thumbnail=stored.thumbnail)
+            if (fields.get("monument") is None and fields.get("monument_id") is None) == (
+                fields.get("incident") is None and fields.get("incident_id") is None
+            ):
+                self.problem(
+                    plan, line, "monument", "an image shows either a monument or an incident: give exactly one."
+                )
+                continue
+            try:
+                # ImageField reads the file for its size when width and height are not given.
+                obj = Image(file=path, **fields)
+            except (OSError, ValueError):
+                self.problem(
+                    plan, line, "file", f"“{path}” is not in the media folder, so width and height must be given."
+                )
+                continue
+            if stored is None:
+                self.settle(plan, line, obj, [], None)
+                continue
+            obj._state.adding = False
+            obj._state.db = stored._state.db
+            changed = [
+                column.attname
+                for column in table.columns
+                if column.value_of(obj) != column.value_of(stored) and not isinstance(column, Reference)
+            ] + [
+                column.attname
+                for column in table.columns
+                if isinstance(column, Reference) and getattr(obj, column.attname) != getattr(stored, column.attname)
+            ]
+            self.settle(plan, line, obj, changed, before)
+
+
+def _quote_not_found(source, error: QuoteNotFound) -> str:
+    closest = error.closest
+    if not error.quote.strip():
+        return "the quote is empty."
+    if closest is None:
+        return f"not found in source “{source.slug}”, and nothing in it comes close."
+    differences = "; ".join(closest.differences[:3])
+    return (
+        f"not found in source “{source.slug}”. Closest passage (characters {closest.start}–{closest.end}, "
+        f"{closest.score:.0f}% alike): “{closest.text}”" + (f". Differences: {differences}." if differences else ".")
+    )

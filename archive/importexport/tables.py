@@ -1,0 +1,485 @@
+"""The CSV format of each curated model: its file, its columns, its natural key.
+
+One `Table` per model. Export (admin, `export_archive`) writes `table.row(obj)` for each object of
+`table.export_queryset()`; import (archive.importexport.engine) parses each cell with
+`column.parse(raw)`. Keeping both directions on one column object is what makes export → import →
+export give back the same bytes. docs/csv-format.md describes the columns for people.
+"""
+
+from __future__ import annotations
+
+import datetime
+import decimal
+import re
+
+from django.core.exceptions import ValidationError
+from django.core.validators import MaxLengthValidator
+from django.db import models
+from django.db.models import Prefetch
+from django.utils import timezone
+
+from ..models import Actor, Citation, Image, Incident, Monument, Site, Source
+
+SLUG = re.compile(r"^[-a-zA-Z0-9_]+\Z")
+SHA256 = re.compile(r"^[0-9a-f]{64}\Z")
+LIST_SEPARATOR = ";"
+
+
+class CellError(ValueError):
+    """What is wrong with one cell, in words for the person who wrote the file."""
+
+
+def format_value(value) -> str:
+    """A field value as written to CSV: ISO 8601 dates, plain decimals, '' for nothing."""
+    if value is None:
+        return ""
+    if isinstance(value, datetime.datetime):
+        if timezone.is_aware(value):
+            value = value.astimezone(datetime.UTC)
+        return value.isoformat()
+    if isinstance(value, datetime.date):
+        return value.isoformat()
+    return str(value)
+
+
+def _validation_message(error: ValidationError) -> str:
+    return " ".join(error.messages)
+
+
+class Column:
+    """A column holding one model field's value."""
+
+    def __init__(self, name: str, *, required: bool = False):
+        self.name = name
+        self.required = required  # the header must have it
+        self.field = None
+
+    def __repr__(self):
+        return f"<{type(self).__name__} {self.name}>"
+
+    def bind(self, model) -> None:
+        self.field = model._meta.get_field(self.name)
+        self.attname = self.field.attname
+        self.parse = self._parser(self.field)
+
+    def export(self, obj) -> str:
+        return format_value(getattr(obj, self.attname))
+
+    def value_of(self, obj):
+        """The stored value, comparable with what `parse` returns."""
+        return getattr(obj, self.attname)
+
+    def _parser(self, field):
+        """Compile the cell parser for `field` once, so a row costs a few calls."""
+        default = field.get_default() if field.has_default() else None
+        required = not field.blank
+        validators = [v for v in field.validators if not isinstance(v, MaxLengthValidator)]
+        max_length = getattr(field, "max_length", None)
+        choices = {str(value) for value, _label in field.flatchoices} if field.choices else None
+        choice_list = ", ".join(str(value) for value, _label in field.flatchoices) if field.choices else ""
+
+        def run_validators(value):
+            for validator in validators:
+                try:
+                    validator(value)
+                except ValidationError as error:
+                    raise CellError(_validation_message(error)) from None
+            return value
+
+        def missing():
+            if field.has_default():
+                return default
+            if required:
+                raise CellError("required; the cell is empty.")
+            return None if field.null else ""
+
+        if isinstance(field, (models.CharField, models.TextField)):
+            strip = bool(choices) or isinstance(field, (models.SlugField, models.URLField))
+
+            def parse_text(raw):
+                value = raw.strip() if strip else raw
+                if value == "":
+                    return missing()
+                if choices is not None and value not in choices:
+                    raise CellError(f"“{value}” is not one of {choice_list}.")
+                if max_length is not None and len(value) > max_length:
+                    raise CellError(f"{len(value)} characters; at most {max_length}.")
+                return run_validators(value)
+
+            return parse_text
+
+        if isinstance(field, models.DateTimeField):
+
+            def parse_datetime(raw):
+                value = raw.strip()
+                if value == "":
+                    return missing()
+                try:
+                    parsed = datetime.datetime.fromisoformat(value)
+                except ValueError:
+                    raise CellError(
+                        f"“{value}” is not a date and time (ISO 8601, e.g. 2016-03-27T10:00:00+00:00)."
+                    ) from None
+                if timezone.is_naive(parsed):
+                    parsed = parsed.replace(tzinfo=datetime.UTC)
+                return parsed
+
+            return parse_datetime
+
+        if isinstance(field, models.DateField):
+
+            def parse_date(raw):
+                value = raw.strip()
+                if value == "":
+                    return missing()
+                try:
+                    if len(value) != 10:
+                        raise ValueError
+                    return datetime.date.fromisoformat(value)
+                except ValueError:
+                    raise CellError(f"“{value}” is not a date (YYYY-MM-DD).") from None
+
+            return parse_date
+
+        if isinstance(field, models.DecimalField):
+
+            def parse_decimal(raw):
+                value = raw.strip()
+                if value == "":
+                    return missing()
+                try:
+                    number = decimal.Decimal(value)
+                except decimal.InvalidOperation:
+                    raise CellError(f"“{value}” is not a number.") from None
+                if not number.is_finite():
+                    raise CellError(f"“{value}” is not a number.")
+                return run_validators(number)
+
+            return parse_decimal
+
+        if isinstance(field, models.IntegerField):
+
+            def parse_integer(raw):
+                value = raw.strip()
+                if value == "":
+                    return missing()
+                try:
+                    number = int(value)
+                except ValueError:
+                    raise CellError(f"“{value}” is not a whole number.") from None
+                return run_validators(number)
+
+            return parse_integer
+
+        raise TypeError(f"No CSV parser for {field!r}")
+
+
+class Reference(Column):
+    """A foreign key, written as the natural key (slug) of the row it points to."""
+
+    def __init__(self, name: str, target: str, *, required: bool = False):
+        super().__init__(name, required=required)
+        self.target = target  # the Table key of the related model
+
+    def bind(self, model) -> None:
+        self.field = model._meta.get_field(self.name)
+        self.attname = self.field.attname
+        self.nullable = self.field.null
+
+    def export(self, obj) -> str:
+        related = getattr(obj, self.name)
+        return related.slug if related is not None else ""
+
+    def parse(self, raw):
+        value = raw.strip()
+        if value == "":
+            if not self.nullable:
+                raise CellError("required; the cell is empty.")
+            return None
+        if not SLUG.match(value):
+            raise CellError(f"“{value}” is not a slug (letters, digits, hyphens, underscores).")
+        return value
+
+
+class SourceReference(Reference):
+    """A citation's source: its slug, or the SHA-256 of its received text."""
+
+    def parse(self, raw):
+        value = raw.strip()
+        if value == "":
+            raise CellError("required; the cell is empty.")
+        if SHA256.match(value.lower()) and len(value) == 64:
+            return value.lower()
+        if not SLUG.match(value):
+            raise CellError(f"“{value}” is neither a source slug nor a SHA-256.")
+        return value
+
+
+class ManyReference(Column):
+    """A many-to-many relation, written as `;`-separated slugs in slug order."""
+
+    def __init__(self, name: str, target: str):
+        super().__init__(name, required=False)
+        self.target = target
+
+    def bind(self, model) -> None:
+        self.field = model._meta.get_field(self.name)
+        self.attname = self.name
+
+    def export(self, obj) -> str:
+        return LIST_SEPARATOR.join(sorted(related.slug for related in getattr(obj, self.name).all()))
+
+    def parse(self, raw):
+        slugs = []
+        for part in raw.split(LIST_SEPARATOR):
+            slug = part.strip()
+            if not slug:
+                continue
+            if not SLUG.match(slug):
+                raise CellError(f"“{slug}” is not a slug (letters, digits, hyphens, underscores).")
+            if slug not in slugs:
+                slugs.append(slug)
+        return slugs
+
+
+class Checksum(Column):
+    """A source's SHA-256: written on export, checked against the received text on import."""
+
+    def bind(self, model) -> None:
+        self.field = model._meta.get_field(self.name)
+        self.attname = self.field.attname
+
+    def parse(self, raw):
+        value = raw.strip().lower()
+        if value and not SHA256.match(value):
+            raise CellError(f"“{raw.strip()}” is not a SHA-256 (64 hexadecimal digits).")
+        return value
+
+
+class FilePath(Column):
+    """An image's file, as its path inside the media folder (the binary is not in the CSV)."""
+
+    def bind(self, model) -> None:
+        self.field = model._meta.get_field(self.name)
+        self.attname = self.field.attname
+        self.max_length = self.field.max_length
+
+    def export(self, obj) -> str:
+        return getattr(obj, self.attname).name or ""
+
+    def value_of(self, obj):
+        return getattr(obj, self.attname).name or ""
+
+    def parse(self, raw):
+        value = raw.strip()
+        if not value:
+            raise CellError("required; the cell is empty.")
+        parts = value.replace("\\", "/").split("/")
+        if value.startswith(("/", "\\")) or ".." in parts or ":" in value:
+            raise CellError(f"“{value}” must be a path inside the media folder (like images/2016/03/bel.jpg).")
+        if len(value) > self.max_length:
+            raise CellError(f"{len(value)} characters; at most {self.max_length}.")
+        return value
+
+
+class Table:
+    """One CSV file of the archive: one model, its columns, its natural key."""
+
+    def __init__(self, key: str, model, columns: list[Column], *, natural_key: tuple[str, ...] = ("slug",)):
+        self.key = key
+        self.file_name = f"{key}.csv"
+        self.model = model
+        self.columns = columns
+        self.natural_key = natural_key
+        for column in columns:
+            column.bind(model)
+        self.by_name = {column.name: column for column in columns}
+
+    def __repr__(self):
+        return f"<Table {self.file_name}>"
+
+    @property
+    def header(self) -> list[str]:
+        return [column.name for column in self.columns]
+
+    @property
+    def required_columns(self) -> list[str]:
+        return [column.name for column in self.columns if column.required]
+
+    def row(self, obj) -> list[str]:
+        return [column.export(obj) for column in self.columns]
+
+    def export_queryset(self):
+        """Everything this table exports, in natural-key order, with what `row` needs."""
+        return EXPORT_QUERYSETS[self.key]()
+
+
+def _located_columns() -> list[Column]:
+    return [
+        Column("latitude"),
+        Column("longitude"),
+        Column("coordinate_precision"),
+        Column("coordinate_source"),
+        Column("wikidata"),
+        Column("pleiades"),
+    ]
+
+
+SITES = Table(
+    "sites",
+    Site,
+    [
+        Column("slug", required=True),
+        Column("name", required=True),
+        Column("aliases"),
+        Column("country", required=True),
+        Column("unesco_status"),
+        *_located_columns(),
+        Column("description"),
+    ],
+)
+
+ACTORS = Table(
+    "actors",
+    Actor,
+    [
+        Column("slug", required=True),
+        Column("name", required=True),
+        Column("kind", required=True),
+        Column("aliases"),
+        Column("description"),
+    ],
+)
+
+SOURCES = Table(
+    "sources",
+    Source,
+    [
+        Column("slug", required=True),
+        Column("kind"),
+        Column("title", required=True),
+        Column("publisher", required=True),
+        Column("origin", required=True),
+        Column("byline"),
+        Column("url"),
+        Column("published_on"),
+        Column("date_precision"),
+        Column("date_note"),
+        Column("language"),
+        Column("file_name"),
+        Checksum("sha256"),
+        Column("received_text", required=True),
+    ],
+)
+
+MONUMENTS = Table(
+    "monuments",
+    Monument,
+    [
+        Column("slug", required=True),
+        Reference("site", "sites", required=True),
+        Column("name", required=True),
+        Column("aliases"),
+        Column("kind", required=True),
+        Column("period"),
+        *_located_columns(),
+        Column("description"),
+    ],
+)
+
+INCIDENTS = Table(
+    "incidents",
+    Incident,
+    [
+        Column("slug", required=True),
+        Column("title", required=True),
+        Column("kind", required=True),
+        Reference("site", "sites", required=True),
+        ManyReference("monuments", "monuments"),
+        Reference("perpetrator", "actors", required=True),
+        Column("victims"),
+        Column("occurred_from", required=True),
+        Column("occurred_to", required=True),
+        Column("date_precision"),
+        Column("date_wording"),
+        Column("assessment"),
+        Column("status"),
+        Column("withdrawn_reason"),
+        Column("published_at"),
+        Column("withdrawn_at"),
+        Column("description"),
+    ],
+)
+
+CITATIONS = Table(
+    "citations",
+    Citation,
+    [
+        Reference("incident", "incidents", required=True),
+        SourceReference("source", "sources", required=True),
+        Column("position_start"),
+        Column("position_end"),
+        Column("quote", required=True),
+        Column("claimant"),
+        Column("evidence_kind"),
+        Column("stance"),
+        Column("note"),
+    ],
+    natural_key=("incident", "source", "position_start"),
+)
+
+IMAGES = Table(
+    "images",
+    Image,
+    [
+        FilePath("file", required=True),
+        Reference("monument", "monuments"),
+        Reference("incident", "incidents"),
+        Column("kind"),
+        Column("caption", required=True),
+        Column("credit", required=True),
+        Column("licence", required=True),
+        Column("taken_on"),
+        Column("width"),
+        Column("height"),
+    ],
+    natural_key=("file",),
+)
+
+
+# Dependency order: a table only refers to tables before it.
+TABLES = [SITES, ACTORS, SOURCES, MONUMENTS, INCIDENTS, CITATIONS, IMAGES]
+TABLES_BY_KEY = {table.key: table for table in TABLES}
+TABLES_BY_MODEL = {table.model: table for table in TABLES}
+
+
+def with_related(key: str, queryset):
+    """`queryset` with what `Table.row` reads, so that a row costs no query of its own."""
+    if key == "monuments":
+        return queryset.select_related("site")
+    if key == "incidents":
+        return queryset.select_related("site", "perpetrator").prefetch_related(
+            Prefetch("monuments", queryset=Monument.objects.only("pk", "slug"))
+        )
+    if key == "citations":
+        return queryset.select_related("incident", "source").defer("source__received_text", "source__reading_text")
+    if key == "images":
+        return queryset.select_related("monument", "incident")
+    return queryset
+
+
+EXPORT_QUERYSETS = {
+    "sites": lambda: Site.objects.order_by("slug"),
+    "actors": lambda: Actor.objects.order_by("slug"),
+    "sources": lambda: Source.objects.order_by("slug"),
+    "monuments": lambda: with_related("monuments", Monument.objects.order_by("slug")),
+    # Synthetic incidents are benchmark filler, never part of the archive.
+    "incidents": lambda: with_related("incidents", Incident.objects.curated().order_by("slug")),
+    "citations": lambda: with_related(
+        "citations",
+        Citation.objects.filter(incident__is_synthetic=False).order_by(
+            "incident__slug", "source__slug", "position_start", "pk"
+        ),
+    ),
+    "images": lambda: with_related("images", Image.objects.exclude(incident__is_synthetic=True).order_by("file", "pk")),
+}

@@ -1,0 +1,402 @@
+"""Bad input: all or nothing, every bad row listed as `file:line: column: what is wrong`, one clear
+message for a file that cannot be read at all, never a traceback."""
+
+import datetime
+from io import StringIO
+
+import pytest
+from django.contrib.auth.models import Group, User
+from django.core.management import CommandError, call_command
+
+from archive.importexport.csvfile import CSVFileError, read_csv
+from archive.importexport.engine import import_tables
+from archive.models import Actor, Citation, Incident, Monument, Site, Source
+from tests.factories import (
+    ARTICLE_TEXT,
+    make_actor,
+    make_citation,
+    make_incident,
+    make_monument,
+    make_site,
+    make_source,
+)
+
+pytestmark = pytest.mark.django_db
+
+SITES = "slug,name,country\r\npalmyra,Palmyra,Syria\r\n"
+ACTORS = "slug,name,kind\r\nislamic-state,Islamic State,armed_group\r\n"
+SOURCES = f'slug,title,publisher,origin,received_text\r\narticle,An article,Gazette,AFP,"{ARTICLE_TEXT}"\r\n'
+MONUMENTS = "slug,site,name,kind\r\ntemple-of-bel,palmyra,Temple of Bel,temple\r\n"
+INCIDENT_HEADER = "slug,title,kind,site,monuments,perpetrator,occurred_from,occurred_to,status\r\n"
+INCIDENTS = (
+    INCIDENT_HEADER
+    + "bel,Bel destroyed,destruction,palmyra,temple-of-bel,islamic-state,2015-08-30,2015-08-30,published\r\n"
+)
+CITATIONS = "incident,source,quote\r\nbel,article,destroyed the Temple of Bel last year\r\n"
+
+
+def tables(**files):
+    return {name: read_csv(f"{name}.csv", text.encode("utf-8")) for name, text in files.items()}
+
+
+def problems_of(report):
+    return [str(problem) for problem in report.problems]
+
+
+def nothing_written():
+    return not any(model.objects.exists() for model in (Site, Actor, Source, Monument, Incident, Citation))
+
+
+def test_a_good_bundle_imports():
+    report = import_tables(
+        tables(
+            sites=SITES, actors=ACTORS, sources=SOURCES, monuments=MONUMENTS, incidents=INCIDENTS, citations=CITATIONS
+        )
+    )
+    assert report.ok, problems_of(report)
+    incident = Incident.objects.get(slug="bel")
+    assert incident.status == "published" and incident.citations.count() == 1
+    citation = incident.citations.get()
+    assert ARTICLE_TEXT[citation.position_start : citation.position_end] == citation.quote
+
+
+def test_every_bad_row_of_every_file_is_listed_and_nothing_is_written():
+    monuments = MONUMENTS + "theatre,nowhere,Roman theatre,theatre\r\n"
+    incidents = (
+        INCIDENT_HEADER
+        + "bel,Bel destroyed,destruction,palmyra,temple-of-bel;arch,islamic-state,2015-08-30,2015-08-30,draft\r\n"
+        + "two,Two,destruction,palmyra,,islamic-state,30/08/2015,2015-08-30,draft\r\n"
+        + "bel,Duplicate,looting,palmyra,,islamic-state,2015-08-30,2015-08-30,draft\r\n"
+        + "three,Three,razing,palmyra,,islamic-state,2015-08-30,2015-08-01,draft\r\n"
+    )
+    citations = CITATIONS + "bel,article,the Temple of Baal was destroyed last year\r\n"
+    report = import_tables(
+        tables(
+            sites=SITES, actors=ACTORS, sources=SOURCES, monuments=monuments, incidents=incidents, citations=citations
+        )
+    )
+    found = problems_of(report)
+    assert found[:6] == [
+        "monuments.csv:3: site: no site with slug “nowhere” in the archive or in sites.csv.",
+        "incidents.csv:2: monuments: no monument with slug “arch” in the archive or in monuments.csv.",
+        "incidents.csv:3: occurred_from: “30/08/2015” is not a date (YYYY-MM-DD).",
+        "incidents.csv:4: slug: “bel” is already on line 2.",
+        "incidents.csv:5: kind: “razing” is not one of destruction, damage, looting, killing, attack, "
+        "control_change, other.",
+        "incidents.csv:5: occurred_to: the end of the date range is before its start.",
+    ]
+    assert found[6].startswith("citations.csv:3: quote: not found in source “article”. Closest passage (characters ")
+    assert "the Temple of Bel last year" in found[6]
+    assert "Differences: the quote has “Baal was destroyed” where the source has “Bel”" in found[6]
+    assert len(found) == 7
+    assert nothing_written()
+
+
+def test_missing_and_unknown_columns_are_reported_by_name():
+    report = import_tables(tables(sites="slug,name,contry\r\npalmyra,Palmyra,Syria\r\n"))
+    assert problems_of(report) == [
+        "sites.csv:1: contry: unknown column; sites.csv has slug, name, aliases, country, unesco_status, latitude, "
+        "longitude, coordinate_precision, coordinate_source, wikidata, pleiades, description.",
+        "sites.csv:1: country: missing column (required).",
+    ]
+    assert nothing_written()
+
+
+def test_a_row_with_the_wrong_number_of_cells():
+    report = import_tables(tables(sites=SITES + "aleppo,Aleppo\r\n"))
+    assert problems_of(report) == ["sites.csv:3: the row has 2 cells; the header has 3."]
+
+
+def test_line_numbers_count_the_lines_inside_quoted_cells():
+    text = "a first line\r\nand a second\r\nand a third\n"
+    sources = SOURCES + f'other,Other,Gazette,AFP,"{text}"\r\nbad slug!,Bad,Gazette,AFP,text\r\n'
+    report = import_tables(tables(sources=sources))
+    # The header is line 1; "article" spans lines 2-6, "other" 7-10, so the bad row is line 11.
+    assert problems_of(report) == [
+        "sources.csv:11: slug: Enter a valid “slug” consisting of letters, numbers, underscores or hyphens."
+    ]
+
+
+def test_an_invalid_file_in_a_bundle_stops_the_others_too():
+    report = import_tables(tables(sites=SITES, actors="slug,name,kind\r\nisis,IS,terrorist\r\n"))
+    assert problems_of(report) == [
+        "actors.csv:2: kind: “terrorist” is not one of armed_group, state_forces, foreign_state, militia, "
+        "opposition, unattributed."
+    ]
+    assert not Site.objects.exists()
+
+
+def test_a_published_incident_needs_a_citation_checked_in_the_same_transaction():
+    report = import_tables(tables(sites=SITES, actors=ACTORS, monuments=MONUMENTS, incidents=INCIDENTS))
+    assert problems_of(report) == [
+        "incidents.csv:2: status: “bel” is published but has no citation; add its citations (citations.csv) "
+        "or import it as draft."
+    ]
+    assert nothing_written()
+
+
+def test_a_quote_is_anchored_with_tolerance_and_stored_as_the_source_says():
+    source = make_source(slug="article")
+    incident = make_incident(slug="bel")
+    report = import_tables(
+        tables(
+            citations="incident,source,quote\r\n"
+            'bel,article,"used  the Roman amphitheatre for ""public executions"""\r\n'
+        )
+    )
+    assert report.ok, problems_of(report)
+    citation = Citation.objects.get(incident=incident)
+    assert citation.quote == "used the Roman amphitheatre for “public executions”"
+    assert source.received_text[citation.position_start : citation.position_end] == citation.quote
+
+
+def test_a_citation_can_name_its_source_by_sha256():
+    source = make_source(slug="article")
+    make_incident(slug="bel")
+    report = import_tables(
+        tables(citations=f"incident,source,quote\r\nbel,{source.sha256},destroyed the Temple of Bel\r\n")
+    )
+    assert report.ok, problems_of(report)
+    assert Citation.objects.get().source == source
+
+
+def test_the_received_text_of_a_cited_source_cannot_change():
+    citation = make_citation()
+    source = citation.source
+    report = import_tables(
+        tables(sources=f"slug,title,publisher,origin,received_text\r\n{source.slug},T,P,O,Another text\r\n")
+    )
+    assert problems_of(report) == [
+        f"sources.csv:2: received_text: the source “{source.slug}” is cited, so its received text is evidence "
+        "and cannot change."
+    ]
+    source.refresh_from_db()
+    assert source.received_text.startswith("Test headline")
+
+
+def test_the_checksum_must_match_the_received_text():
+    report = import_tables(
+        tables(sources="slug,title,publisher,origin,sha256,received_text\r\na,T,P,O," + "0" * 64 + ",Some text\r\n")
+    )
+    assert problems_of(report) == [
+        "sources.csv:2: sha256: does not match the received text: the text was altered or the checksum belongs "
+        "to another text."
+    ]
+
+
+def test_the_same_text_twice_is_refused():
+    existing = make_source(slug="stored", received_text="Same text")
+    report = import_tables(
+        tables(
+            sources="slug,title,publisher,origin,received_text\r\n"
+            "a,T,P,O,Same text\r\nb,T,P,O,Other\r\nc,T,P,O,Other\r\n"
+        )
+    )
+    assert problems_of(report) == [
+        f"sources.csv:2: received_text: this exact text is already in the archive as the source “{existing.slug}”; "
+        "use that slug.",
+        "sources.csv:4: received_text: the same text as line 3 (“b”).",
+    ]
+
+
+def test_coordinates_come_in_pairs_on_the_globe():
+    report = import_tables(
+        tables(
+            sites="slug,name,country,latitude,longitude\r\na,A,Syria,34.5,\r\nb,B,Syria,91,38\r\nc,C,Syria,north,38\r\n"
+        )
+    )
+    assert problems_of(report) == [
+        "sites.csv:2: longitude: give both latitude and longitude, or neither.",
+        "sites.csv:3: latitude: Ensure this value is less than or equal to 90.",
+        "sites.csv:4: latitude: “north” is not a number.",
+    ]
+
+
+def test_a_withdrawn_incident_needs_a_reason():
+    make_site(slug="palmyra")
+    make_actor(slug="islamic-state")
+    report = import_tables(
+        tables(incidents=INCIDENT_HEADER + "x,X,looting,palmyra,,islamic-state,2015-08-30,2015-08-30,withdrawn\r\n")
+    )
+    assert problems_of(report) == ["incidents.csv:2: withdrawn_reason: say why the incident is withdrawn."]
+
+
+def test_html_and_script_are_stored_as_text():
+    make_site(slug="palmyra")
+    make_actor(slug="islamic-state")
+    title = "<script>alert(1)</script> & <b>bold</b>"
+    incidents = INCIDENT_HEADER + f"x,{title},looting,palmyra,,islamic-state,2015-08-30,2015-08-30,draft\r\n"
+    report = import_tables(tables(incidents=incidents))
+    assert report.ok
+    assert Incident.objects.get(slug="x").title == title
+
+
+def test_images_need_exactly_one_subject_and_a_safe_path():
+    make_monument(slug="temple-of-bel")
+    make_incident(slug="bel")
+    header = "file,monument,incident,caption,credit,licence,width,height\r\n"
+    report = import_tables(
+        tables(
+            images=header
+            + "images/a.jpg,temple-of-bel,bel,A,AP,CC BY,10,10\r\n"
+            + "../../etc/passwd,temple-of-bel,,B,AP,CC BY,10,10\r\n"
+            + "images/missing.jpg,temple-of-bel,,C,AP,CC BY,,\r\n"
+            + "images/ok.jpg,temple-of-bel,,D,AP,CC BY,640,480\r\n"
+        )
+    )
+    assert problems_of(report) == [
+        "images.csv:2: monument: an image shows either a monument or an incident: give exactly one.",
+        "images.csv:3: file: “../../etc/passwd” must be a path inside the media folder (like images/2016/03/bel.jpg).",
+        "images.csv:4: file: “images/missing.jpg” is not in the media folder, so width and height must be given.",
+    ]
+
+
+# -- permissions ---------------------------------------------------------------------------------
+
+
+@pytest.fixture
+def curator():
+    user = User.objects.create_user("cora", password="x", is_staff=True)
+    user.groups.add(Group.objects.get(name="Curator"))
+    return user
+
+
+@pytest.fixture
+def editor():
+    user = User.objects.create_user("eddie", password="x", is_staff=True)
+    user.groups.add(Group.objects.get(name="Editor"))
+    return user
+
+
+def incident_rows(status, slug="bel"):
+    return INCIDENT_HEADER + f"{slug},Bel,destruction,palmyra,,islamic-state,2015-08-30,2015-08-30,{status}\r\n"
+
+
+def test_a_curator_imports_drafts_only(curator):
+    make_site(slug="palmyra")
+    make_actor(slug="islamic-state")
+    make_source(slug="article")
+    assert import_tables(tables(incidents=incident_rows("draft", "ok")), user=curator).ok
+
+    report = import_tables(tables(incidents=incident_rows("published"), citations=CITATIONS), user=curator)
+    assert problems_of(report) == [
+        "incidents.csv:2: status: “published”: only editors (permission archive.publish_incident) may import a "
+        "published or withdrawn incident; import it as draft."
+    ]
+    assert not Incident.objects.filter(slug="bel").exists()
+
+
+def test_a_curator_cannot_unpublish_by_import(curator):
+    site, actor = make_site(slug="palmyra"), make_actor(slug="islamic-state")
+    make_incident(slug="bel", site=site, perpetrator=actor, status="published", citations=1)
+    report = import_tables(tables(incidents=incident_rows("draft")), user=curator)
+    assert problems_of(report) == [
+        "incidents.csv:2: status: the incident “bel” is published; only editors (permission "
+        "archive.publish_incident) may change it."
+    ]
+    assert Incident.objects.get(slug="bel").status == "published"
+
+
+def test_an_editor_publishes_by_import_and_the_history_names_them(editor):
+    make_site(slug="palmyra")
+    make_actor(slug="islamic-state")
+    make_source(slug="article")
+    report = import_tables(tables(incidents=incident_rows("published"), citations=CITATIONS), user=editor)
+    assert report.ok, problems_of(report)
+    incident = Incident.objects.get(slug="bel")
+    assert incident.status == "published" and incident.published_by == editor
+    assert incident.history.get().history_user == editor
+    assert Citation.objects.get().history.get().history_user == editor
+
+
+# -- files that cannot be read -------------------------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    ("data", "message"),
+    [
+        (b"", "sites.csv: the file is empty; it needs a header row."),
+        (b"\r\n\r\n", "sites.csv: the file is empty; it needs a header row."),
+        (
+            "slug,name\r\nbeyrouth,B\xe9rytus\r\n".encode("latin-1"),
+            "sites.csv: not UTF-8 text (byte 21 cannot be read); save the file as “CSV UTF-8”.",
+        ),
+        (
+            b"PK\x03\x04\x00\x00binary",
+            "sites.csv: not a CSV file: it holds binary data (a spreadsheet? Save it as CSV UTF-8).",
+        ),
+        (b'slug,name\r\n"palmyra,Palmyra\r\n', "sites.csv:2: not valid CSV (unexpected end of data)."),
+    ],
+)
+def test_an_unreadable_file_gets_one_clear_message(data, message):
+    with pytest.raises(CSVFileError) as raised:
+        read_csv("sites.csv", data)
+    assert str(raised.value) == message
+
+
+def test_a_file_over_the_size_limit_is_refused(settings):
+    settings.CSV_IMPORT_MAX_BYTES = 100
+    with pytest.raises(CSVFileError) as raised:
+        read_csv("sites.csv", SITES.encode() + b"x" * 100)
+    assert str(raised.value) == (
+        "sites.csv: the file is 142 bytes, over the import limit of 100 bytes (CSV_IMPORT_MAX_BYTES); "
+        "split it or ask an administrator to raise the limit."
+    )
+
+
+def test_a_utf8_bom_is_accepted():
+    table = read_csv("sites.csv", b"\xef\xbb\xbf" + SITES.encode())
+    assert table.header == ["slug", "name", "country"]
+
+
+def test_the_command_lists_every_problem_without_a_traceback(tmp_path):
+    (tmp_path / "sites.csv").write_bytes(b"\xff\xfe not utf-8")
+    (tmp_path / "actors.csv").write_text("slug,name,kind\r\nx,X,nobody\r\n", encoding="utf-8")
+    (tmp_path / "notes.csv").write_text("a,b\r\n", encoding="utf-8")
+    with pytest.raises(CommandError) as raised:
+        call_command("import_archive", str(tmp_path), stdout=StringIO())
+    assert str(raised.value).splitlines() == [
+        "Nothing was imported:",
+        "  notes.csv: not a file of the archive (actors.csv, citations.csv, images.csv, incidents.csv, "
+        "monuments.csv, sites.csv, sources.csv).",
+        "  sites.csv: not UTF-8 text (byte 0 cannot be read); save the file as “CSV UTF-8”.",
+    ]
+    assert not Actor.objects.exists()
+
+
+def test_the_command_refuses_a_file_changed_since_export(tmp_path):
+    make_site(slug="palmyra")
+    call_command("export_archive", str(tmp_path), stdout=StringIO())
+    path = tmp_path / "sites.csv"
+    path.write_bytes(path.read_bytes().replace(b"Syria", b"Syrie"))
+    with pytest.raises(CommandError, match="sites.csv: its SHA-256 does not match manifest.json"):
+        call_command("import_archive", str(tmp_path), stdout=StringIO())
+
+
+def test_the_command_reports_row_problems_in_the_file_line_column_form(tmp_path):
+    (tmp_path / "sites.csv").write_text(SITES + "aleppo,Aleppo,Syria,extra\r\n", encoding="utf-8")
+    with pytest.raises(CommandError) as raised:
+        call_command("import_archive", str(tmp_path), stdout=StringIO())
+    assert "  sites.csv:3: the row has 4 cells; the header has 3." in str(raised.value).splitlines()
+    assert not Site.objects.exists()
+
+
+def test_a_missing_folder_is_one_clear_message(tmp_path):
+    with pytest.raises(CommandError, match="no such folder"):
+        call_command("import_archive", str(tmp_path / "nope"), stdout=StringIO())
+
+
+def test_partial_dates_keep_their_precision():
+    make_site(slug="palmyra")
+    make_actor(slug="islamic-state")
+    header = "slug,title,kind,site,perpetrator,occurred_from,occurred_to,date_precision,date_wording\r\n"
+    report = import_tables(
+        tables(incidents=header + "x,X,looting,palmyra,islamic-state,2015-05-01,2015-05-31,month,last May\r\n")
+    )
+    assert report.ok
+    incident = Incident.objects.get(slug="x")
+    assert (incident.occurred_from, incident.occurred_to, incident.date_precision) == (
+        datetime.date(2015, 5, 1),
+        datetime.date(2015, 5, 31),
+        "month",
+    )

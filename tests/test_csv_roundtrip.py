@@ -1,0 +1,296 @@
+"""export_archive → import_archive into an empty database → export_archive gives the same bytes."""
+
+import datetime
+import hashlib
+import json
+from decimal import Decimal
+from io import StringIO
+from pathlib import Path
+
+import pytest
+from django.conf import settings
+from django.core.management import call_command
+from django.db import connection
+from django.test.utils import CaptureQueriesContext
+
+from archive.importexport.csvfile import read_csv
+from archive.importexport.engine import import_tables
+from archive.models import Actor, Citation, Image, Incident, Monument, Site, Source
+from tests.factories import make_actor, make_citation, make_incident, make_monument, make_site, make_source
+
+pytestmark = pytest.mark.django_db
+
+# Evidence as it arrives: curly quotes, a no-break space, CRLF and bare CR line ends, Arabic, and
+# text a spreadsheet would run as a formula.
+TRICKY_TEXT = (
+    '=HYPERLINK("http://evil.example","click")\r\n'
+    "Militants \u201cdestroyed\u201d the Temple of Bel\u00a0last year, activists said.\r\n"
+    "\u062a\u062f\u0645\u0631 \u2014 Palmyra\r"
+    "-2+3 and @SUM(A1) and '=already quoted\n"
+    "\tTabbed line. <script>alert('x')</script>\n"
+)
+MODELS = [Image, Citation, Incident, Monument, Source, Actor, Site]
+
+
+def build_archive():
+    palmyra = make_site(
+        name="Palmyra",
+        slug="palmyra",
+        aliases="Tadmur\n\u062a\u062f\u0645\u0631",
+        latitude=Decimal("34.551100"),
+        longitude=Decimal("38.268300"),
+        wikidata="Q5747",
+        unesco_status="in_danger",
+    )
+    aleppo = make_site(name="Old City of Aleppo", slug="aleppo", description="-starts with a minus")
+    bel = make_monument(site=palmyra, name="Temple of Bel", slug="temple-of-bel", aliases="Bel\nTemple of Baal")
+    theatre = make_monument(site=palmyra, name="Roman theatre", slug="roman-theatre", kind="theatre")
+    make_monument(
+        site=aleppo,
+        name="Citadel",
+        slug="citadel",
+        kind="castle",
+        latitude=Decimal("-36.199"),
+        longitude=Decimal("-37.162"),
+    )
+    isis = make_actor(name="Islamic State", slug="islamic-state", aliases="Isis\nDaesh")
+    make_actor(name="Unattributed", slug="unattributed", kind="unattributed")
+    tricky = make_source(slug="tricky", title="+Tricky title", received_text=TRICKY_TEXT, language="ar")
+    plain = make_source(slug="plain")
+    published = make_incident(
+        slug="bel-destroyed",
+        title="Temple of Bel destroyed",
+        site=palmyra,
+        perpetrator=isis,
+        monuments=[bel, theatre],
+        victims="@none",
+        description="<b>bold</b> & \u201cquoted\u201d",
+    )
+    make_citation(incident=published, source=tricky, quote='Militants "destroyed" the Temple of Bel last year')
+    make_citation(incident=published, source=plain, claimant="=cmd|' /C calc'!A0", note="line one\r\nline two")
+    published.status = "published"
+    published.published_at = datetime.datetime(2016, 3, 27, 10, 0, 0, 123456, tzinfo=datetime.UTC)
+    published.save()
+    make_incident(
+        slug="withdrawn-one",
+        site=aleppo,
+        perpetrator=isis,
+        status="withdrawn",
+        citations=1,
+        withdrawn_reason="-Duplicate",
+    )
+    make_incident(
+        slug="a-draft", site=aleppo, perpetrator=isis, date_wording="last May", occurred_to=datetime.date(2015, 9, 1)
+    )
+    Image.objects.create(
+        monument=bel,
+        file="images/2016/03/bel.jpg",
+        width=800,
+        height=600,
+        caption="Bel",
+        credit="=AP",
+        licence="CC BY-SA 4.0",
+    )
+    Image.objects.create(
+        incident=published,
+        file="images/2016/03/after.jpg",
+        width=1,
+        height=2,
+        caption="After",
+        credit="AP",
+        licence="CC BY-SA 4.0",
+        kind="after",
+    )
+
+
+def empty_the_archive():
+    for model in MODELS:
+        model.objects.all().delete()
+
+
+def export_bytes(directory: Path) -> dict[str, bytes]:
+    call_command("export_archive", str(directory), stdout=StringIO())
+    return {path.name: path.read_bytes() for path in sorted(directory.iterdir())}
+
+
+def test_export_import_export_is_byte_identical(tmp_path):
+    build_archive()
+    first = export_bytes(tmp_path / "first")
+    counts = {model: model.objects.count() for model in MODELS}
+    empty_the_archive()
+
+    out = StringIO()
+    call_command("import_archive", str(tmp_path / "first"), stdout=out)
+
+    assert {model: model.objects.count() for model in MODELS} == counts
+    assert Source.objects.get(slug="tricky").received_text == TRICKY_TEXT
+    assert out.getvalue().strip().splitlines()[-1] == (
+        f"Imported 7 file(s), {sum(counts.values())} row(s): {sum(counts.values())} new, 0 updated, 0 unchanged."
+    )
+    second = export_bytes(tmp_path / "second")
+    assert second == first
+
+
+def test_export_writes_every_table_and_a_manifest(tmp_path):
+    build_archive()
+    files = export_bytes(tmp_path)
+    assert set(files) == {
+        "sites.csv", "actors.csv", "sources.csv", "monuments.csv", "incidents.csv",
+        "citations.csv", "images.csv", "manifest.json",
+    }  # fmt: skip
+    manifest = json.loads(files["manifest.json"])
+    for entry in manifest["files"]:
+        assert hashlib.sha256(files[entry["name"]]).hexdigest() == entry["sha256"]
+        assert len(read_csv(entry["name"], files[entry["name"]]).rows) == entry["rows"]
+    assert {entry["name"]: entry["rows"] for entry in manifest["files"]}["incidents.csv"] == 3
+    incidents = read_csv("incidents.csv", files["incidents.csv"])
+    bel = next(cells for _line, cells in incidents.rows if cells[0] == "bel-destroyed")
+    row = dict(zip(incidents.header, bel, strict=True))
+    assert row["monuments"] == "roman-theatre;temple-of-bel"
+    assert row["site"] == "palmyra" and row["perpetrator"] == "islamic-state"
+    assert row["occurred_from"] == "2015-08-30" and row["date_precision"] == "day"
+    assert row["published_at"] == "2016-03-27T10:00:00.123456+00:00"
+
+
+def test_synthetic_incidents_are_never_exported(tmp_path):
+    build_archive()
+    synthetic = make_incident(slug="synthetic-1", citations=1)
+    Incident.objects.filter(pk=synthetic.pk).update(is_synthetic=True)
+    files = export_bytes(tmp_path)
+    assert b"synthetic-1" not in files["incidents.csv"]
+    assert b"synthetic-1" not in files["citations.csv"]
+    assert b"bel-destroyed" in files["incidents.csv"]
+
+
+def test_reimport_changes_nothing_and_writes_no_history(tmp_path):
+    build_archive()
+    export_bytes(tmp_path)
+    history_before = Incident.history.count() + Source.history.count() + Citation.history.count()
+
+    out = StringIO()
+    call_command("import_archive", str(tmp_path), stdout=out)
+
+    assert "0 new, 0 updated" in out.getvalue()
+    assert Incident.history.count() + Source.history.count() + Citation.history.count() == history_before
+
+
+def test_import_writes_history_with_the_command_as_reason(tmp_path):
+    build_archive()
+    export_bytes(tmp_path)
+    empty_the_archive()
+    call_command("import_archive", str(tmp_path), stdout=StringIO())
+
+    incident = Incident.objects.get(slug="bel-destroyed")
+    record = incident.history.get()
+    assert record.history_type == "+"
+    assert record.history_change_reason == "import_archive"
+    assert record.history_user is None
+    # The historical row records the monuments too, as a save in the admin would.
+    assert sorted(m.monument.slug for m in record.monuments.all()) == ["roman-theatre", "temple-of-bel"]
+    for model in MODELS:
+        assert model.history.filter(history_change_reason="import_archive").count() == model.objects.count(), model
+
+
+def test_updates_are_written_with_history(tmp_path):
+    build_archive()
+    export_bytes(tmp_path)
+    path = tmp_path / "incidents.csv"
+    (tmp_path / "manifest.json").unlink()
+    path.write_bytes(path.read_bytes().replace(b"Temple of Bel destroyed", b"Temple of Bel blown up"))
+
+    out = StringIO()
+    call_command("import_archive", str(tmp_path), stdout=out)
+
+    incident = Incident.objects.get(slug="bel-destroyed")
+    assert incident.title == "Temple of Bel blown up"
+    latest = incident.history.first()
+    assert latest.history_type == "~" and latest.history_change_reason == "import_archive"
+    assert sorted(m.monument.slug for m in latest.monuments.all()) == ["roman-theatre", "temple-of-bel"]
+    assert "0 new, 1 updated" in out.getvalue()
+
+
+def test_changing_monuments_relinks_them(tmp_path):
+    build_archive()
+    export_bytes(tmp_path)
+    (tmp_path / "manifest.json").unlink()
+    path = tmp_path / "incidents.csv"
+    path.write_bytes(path.read_bytes().replace(b"roman-theatre;temple-of-bel", b"citadel"))
+
+    call_command("import_archive", str(tmp_path), stdout=StringIO())
+
+    incident = Incident.objects.get(slug="bel-destroyed")
+    assert [m.slug for m in incident.monuments.all()] == ["citadel"]
+    assert [m.monument.slug for m in incident.history.first().monuments.all()] == ["citadel"]
+
+
+def test_dry_run_reports_and_writes_nothing(tmp_path):
+    build_archive()
+    export_bytes(tmp_path)
+    empty_the_archive()
+
+    out = StringIO()
+    call_command("import_archive", str(tmp_path), "--dry-run", stdout=out)
+
+    assert Incident.objects.count() == 0 and Source.objects.count() == 0
+    assert Incident.history.count() + Source.history.count() > 0  # only the factories' own history
+    text = out.getvalue()
+    assert "incidents.csv: 3 new, 0 updated, 0 unchanged" in text
+    assert text.strip().splitlines()[-1].startswith("Would import")
+    assert "nothing was written" in text
+
+
+def test_import_resolves_natural_keys_in_bulk_not_per_row(tmp_path):
+    """The number of queries does not grow with the number of rows."""
+    site = make_site(slug="palmyra")
+    make_actor(slug="islamic-state")
+    make_monument(slug="temple-of-bel", site=site)
+    header = "slug,title,kind,site,monuments,perpetrator,occurred_from,occurred_to\r\n"
+
+    def queries_for(n):
+        rows = "".join(
+            f"inc-{n}-{i},Incident {i},destruction,palmyra,temple-of-bel,islamic-state,2015-08-30,2015-08-30\r\n"
+            for i in range(n)
+        )
+        table = read_csv("incidents.csv", (header + rows).encode())
+        with CaptureQueriesContext(connection) as queries:
+            report = import_tables({"incidents": table})
+        assert report.ok and report.tables[0].new == n
+        return len(queries)
+
+    # Select existing incidents, then the sites, monuments and actors named; savepoint; insert
+    # incidents, links, historical incidents, historical links; release. (30 rows: SQLite takes
+    # 999 parameters per statement, so Django splits a 27-column history insert every 37 rows.)
+    assert queries_for(1) == queries_for(30) == 10
+
+
+@pytest.mark.skipif(
+    not (Path(settings.BASE_DIR) / "fixtures" / "palmyra.json").exists(),
+    reason="fixtures/palmyra.json (the curated record) does not exist yet",
+)
+def test_palmyra_record_round_trips_byte_identically(tmp_path):
+    call_command("import_seeds", stdout=StringIO())
+    call_command("loaddata", "palmyra", stdout=StringIO())
+    assert Incident.objects.exists()
+    first = export_bytes(tmp_path / "first")
+    empty_the_archive()
+
+    call_command("import_archive", str(tmp_path / "first"), stdout=StringIO())
+
+    assert export_bytes(tmp_path / "second") == first
+    for source in Source.objects.all():
+        path = Path(settings.BASE_DIR) / "seeds" / source.file_name
+        if source.file_name and path.exists():
+            assert source.received_text == path.read_bytes().decode("utf-8")
+
+
+def test_a_progress_bar_only_on_a_terminal():
+    from archive.management.commands.export_archive import terminal_progress
+
+    class Terminal(StringIO):
+        def isatty(self):
+            return True
+
+    assert terminal_progress(StringIO()) is None
+    bar = terminal_progress(Terminal())("incidents.csv", 3)
+    bar.update(3)
+    bar.close()
