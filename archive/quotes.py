@@ -170,8 +170,17 @@ def closest_passage(text: str, quote: str) -> ClosestPassage | None:
     alignment = fuzz.partial_ratio_alignment(needle, haystack)
     if alignment is None or alignment.score < 40:
         return None
-    start = index[alignment.dest_start]
-    end = index[max(alignment.dest_end - 1, alignment.dest_start)] + 1
+    # The alignment may cut words in two; widen it to whole words so the differences read well.
+    first, last = alignment.dest_start, max(alignment.dest_end, alignment.dest_start + 1)
+    while first > 0 and not haystack[first - 1].isspace():
+        first -= 1
+    while last < len(haystack) and not haystack[last].isspace():
+        last += 1
+    while first < last and haystack[first].isspace():
+        first += 1
+    first, last = _trim_to_quote(needle, haystack, first, last)
+    start = index[first]
+    end = index[last - 1] + 1
     passage = text[start:end]
     return ClosestPassage(
         start=start,
@@ -182,11 +191,27 @@ def closest_passage(text: str, quote: str) -> ClosestPassage | None:
     )
 
 
+def _trim_to_quote(needle: str, haystack: str, first: int, last: int) -> tuple[int, int]:
+    """Drop whole words at either end of haystack[first:last] that the quote does not have."""
+    words = [(match.start() + first, match.end() + first) for match in re.finditer(r"\S+", haystack[first:last])]
+    source = [haystack[a:b] for a, b in words]
+    opcodes = difflib.SequenceMatcher(a=needle.split(), b=source, autojunk=False).get_opcodes()
+    keep_from, keep_to = 0, len(words)
+    if opcodes and opcodes[0][0] == "insert":
+        keep_from = opcodes[0][4]
+    if opcodes and opcodes[-1][0] == "insert":
+        keep_to = opcodes[-1][3]
+    if keep_from >= keep_to:
+        return first, last
+    return words[keep_from][0], words[keep_to - 1][1]
+
+
 def describe_differences(quote: str, passage: str) -> list[str]:
     """Word-level differences, phrased for a curator: what the quote has where the source has what."""
     quoted, source = quote.split(), passage.split()
     differences = []
-    matcher = difflib.SequenceMatcher(a=quoted, b=source, autojunk=False)
+    # Punctuation at a word's edge (a comma the quote stops before) is not worth reporting.
+    matcher = difflib.SequenceMatcher(a=_bare(quoted), b=_bare(source), autojunk=False)
     for operation, q1, q2, s1, s2 in matcher.get_opcodes():
         ours, theirs = " ".join(quoted[q1:q2]), " ".join(source[s1:s2])
         if operation == "replace":
@@ -196,3 +221,10 @@ def describe_differences(quote: str, passage: str) -> list[str]:
         elif operation == "insert":
             differences.append(f"the source has “{theirs}”, which the quote leaves out")
     return differences
+
+
+def _bare(words: list[str]) -> list[str]:
+    return [word.strip(_EDGE_PUNCTUATION) or word for word in words]
+
+
+_EDGE_PUNCTUATION = ".,;:!?\"'()[]"

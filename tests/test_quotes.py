@@ -93,3 +93,14 @@ def test_differences_are_phrased_for_a_curator():
 
 def test_closest_passage_of_empty_text_is_none():
     assert closest_passage("", "anything") is None
+
+
+def test_closest_passage_is_whole_words_so_the_difference_is_the_changed_word():
+    text = TEXTS[0]
+    quote = "destroying the ancient Temple of Bel and the smaller Temple of Baal Shamin last month"
+    with pytest.raises(QuoteNotFound) as caught:
+        locate(text, quote)
+    closest = caught.value.closest
+    assert closest.text.startswith("destroying") or closest.text.split()[0] in text.split()
+    assert closest.text.endswith("last year,") or closest.text.endswith("last year")
+    assert closest.differences[0].startswith("the quote has “month” where the source has “year")
