@@ -70,6 +70,11 @@ INSTALLED_APPS = [
     "simple_history",
     "archive",
 ]
+if DEBUG:
+    # N+1 query detection for the tests (tests/test_n_plus_one.py); it acts only inside zeal_context.
+    INSTALLED_APPS.append("zeal")
+    # Django looks content types up one at a time by design and caches them.
+    ZEAL_ALLOWLIST = [{"model": "contenttypes.ContentType"}]
 
 MIDDLEWARE = [
     "django.middleware.security.SecurityMiddleware",

@@ -10,7 +10,7 @@ from urllib.parse import urlencode
 from django.core.exceptions import BadRequest
 from django.db.models import Count, OuterRef, Prefetch, Subquery
 from django.db.models.functions import Coalesce
-from django.http import HttpResponse
+from django.http import Http404, HttpResponse
 from django.shortcuts import get_object_or_404, render
 from django.template.loader import render_to_string
 from django.views.decorators.http import require_safe
@@ -114,7 +114,7 @@ def site_plan_svg(request, slug):
     monuments = Monument.objects.with_condition().filter(site=site, latitude__isnull=False)
     plan = charts.site_plan(monuments)
     if plan is None:
-        raise BadRequest("No monument of this site has coordinates.")
+        raise Http404("No plan: none of this site's monuments has coordinates.")
     svg = render_to_string("includes/site_plan.svg", {"plan": plan, "site": site, "standalone": True})
     return HttpResponse(svg, content_type="image/svg+xml; charset=utf-8")
 
