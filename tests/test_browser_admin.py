@@ -82,7 +82,7 @@ def test_curator_creates_a_cited_incident_and_an_editor_publishes_it(live_server
     page.screenshot(path=screenshot_dir / "2-wrong-quote.png", full_page=True)
     assert "The quote does not occur in the source text. Closest passage" in error.inner_text()
     assert "destroying the ancient Temple of Bel" in error.inner_text()
-    assert "“month”" in error.inner_text()
+    assert "the quote has “month” where the source has “year" in error.inner_text()
     assert not Incident.objects.exists()
 
     # The right one is accepted and anchored in the article.
