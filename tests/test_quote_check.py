@@ -7,8 +7,8 @@ from django.contrib.auth import get_user_model
 from django.urls import reverse
 
 from archive.models import Citation, Incident
-from tests.factories import make_actor, make_citation, make_incident, make_site, make_source
-from tests.test_admin import changeform_data
+from tests.factories import make_citation, make_incident, make_source
+from tests.test_admin import changeform_data, filled_add_form
 
 pytestmark = pytest.mark.django_db
 
@@ -32,31 +32,7 @@ def source():
 
 def new_incident_data(client, source, *quotes, **fields):
     """The incident add form, filled in, with one inline citation per quote."""
-    url = reverse("admin:archive_incident_add")
-    data = changeform_data(client.get(url))
-    data.update(
-        title="Temple of Bel blown up",
-        slug="temple-of-bel-blown-up",
-        kind="destruction",
-        site=str(make_site().pk),
-        perpetrator=str(make_actor().pk),
-        occurred_from="2015-08-30",
-        occurred_to="2015-08-30",
-        date_precision="day",
-        assessment="single_source",
-        **{"citations-TOTAL_FORMS": str(len(quotes))},
-    )
-    for n, quote in enumerate(quotes):
-        data.update(
-            {
-                f"citations-{n}-source": str(source.pk),
-                f"citations-{n}-quote": quote,
-                f"citations-{n}-evidence_kind": "eyewitness",
-                f"citations-{n}-stance": "supports",
-            }
-        )
-    data.update(fields)
-    return url, data
+    return filled_add_form(client, [(source, quote) for quote in quotes], **fields)
 
 
 def test_a_pasted_quote_is_stored_as_the_source_text_with_its_offsets(admin_client_, source):
