@@ -411,5 +411,5 @@ def timeline(counts, changes, extra_params=None, width=800):
 
 
 def published_incidents(site=None):
-    incidents = Incident.objects.published()
+    incidents = Incident.objects.public()
     return incidents.filter(site=site) if site is not None else incidents

@@ -10,20 +10,20 @@ SEARCH_MAX_LENGTH = 200
 
 
 def _published():
-    return Incident.objects.published()
+    return Incident.objects.public()
 
 
 def perpetrators():
     """Actors with at least one published incident: a draft must not put a name in the list."""
-    return Actor.objects.filter(Exists(_published().filter(perpetrator=OuterRef("pk"))))
+    return Actor.objects.public().filter(Exists(_published().filter(perpetrator=OuterRef("pk"))))
 
 
 def monuments():
-    return Monument.objects.filter(Exists(_published().filter(monuments=OuterRef("pk")))).order_by("name")
+    return Monument.objects.public().filter(Exists(_published().filter(monuments=OuterRef("pk")))).order_by("name")
 
 
 def sites():
-    return Site.objects.filter(Exists(_published().filter(site=OuterRef("pk"))))
+    return Site.objects.public().filter(Exists(_published().filter(site=OuterRef("pk"))))
 
 
 class IncidentFilter(django_filters.FilterSet):

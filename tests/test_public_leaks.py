@@ -30,6 +30,12 @@ UNPUBLISHED = [
     "zz-draft-incident",
     "zz-withdrawn-incident",
     "zz-hidden-source",
+    "ZZPUBLICSOURCEDRAFT",
+    "zz-draft-on-public-source",
+    "Lonely Tetrapylon",
+    "lonely-tetrapylon",
+    "Lonely Militia",
+    "lonely-militia",
 ]
 MAX_PAGES = 400
 
@@ -49,6 +55,10 @@ def archive(db):
         longitude="38.26802",
     )
     lonely_actor = make_actor(name="Lonely Militia", slug="lonely-militia")
+    # Reference data that no incident uses yet is public; one that only drafts use is not.
+    reference_monument = make_monument(
+        site=records["site"], name="Great Colonnade", slug="great-colonnade", kind="colonnade"
+    )
     baalshamin = make_monument(
         site=records["site"],
         name="Temple of Baalshamin",
@@ -82,6 +92,20 @@ def archive(db):
     Citation.objects.create(incident=withdrawn, source=hidden_source, quote="ZZWITHDRAWNQUOTE claims")
     withdrawn.status, withdrawn.withdrawn_reason = "withdrawn", "Retracted by the outlet."
     withdrawn.save()
+    # A draft citing a source that the public sees: the source page must not list it.
+    draft_on_public = make_incident(
+        slug="zz-draft-on-public-source",
+        title="ZZPUBLICSOURCEDRAFT looting",
+        kind="looting",
+        site=records["site"],
+        perpetrator=records["isis"],
+        monuments=[records["bel"]],
+        occurred_from=datetime.date(2016, 3, 20),
+        occurred_to=datetime.date(2016, 3, 20),
+    )
+    Citation.objects.create(
+        incident=draft_on_public, source=records["article_a"], quote="FULLTEXT-ONLY sentence that no citation quotes."
+    )
     records.update(
         draft=draft,
         withdrawn=withdrawn,
@@ -89,6 +113,8 @@ def archive(db):
         lonely_monument=lonely_monument,
         lonely_actor=lonely_actor,
         baalshamin=baalshamin,
+        reference_monument=reference_monument,
+        draft_on_public=draft_on_public,
     )
     return records
 
@@ -164,18 +190,20 @@ def test_crawl_finds_no_error_no_broken_link_and_nothing_unpublished(client, arc
     crawled = set(pages)
     for obj in ("bel", "bel_destroyed", "article_a", "isis", "site"):
         assert archive[obj].get_absolute_url() in crawled, obj
-    assert archive["lonely_monument"].get_absolute_url() in crawled  # reference data is listed...
+    assert archive["reference_monument"].get_absolute_url() in crawled  # reference data is listed...
+    for obj in ("lonely_monument", "baalshamin", "lonely_actor"):  # ...what only drafts use is not
+        assert archive[obj].get_absolute_url() not in crawled, obj
 
 
 def test_unpublished_incidents_and_their_only_source_answer_404(client, archive):
-    for obj in ("draft", "withdrawn", "hidden_source"):
+    for obj in ("draft", "withdrawn", "hidden_source", "draft_on_public", "lonely_monument", "lonely_actor"):
         assert client.get(archive[obj].get_absolute_url()).status_code == 404
         assert client.head(archive[obj].get_absolute_url()).status_code == 404
 
 
 def test_unpublished_incidents_count_nowhere(client, archive):
     home = unescape(client.get(reverse("archive:home")).content.decode())
-    assert Incident.objects.count() == 7
+    assert Incident.objects.count() == 8
     assert re.search(r"<strong>5</strong> published incidents", home)
     assert re.search(r"<strong>2</strong> sources cited", home)
     # No bar for the months of the draft and the withdrawn incident, and no period of control
@@ -190,13 +218,23 @@ def test_unpublished_incidents_count_nowhere(client, archive):
     assert 'value="temple-of-baalshamin"' not in listing
     assert client.get(reverse("archive:incident-list") + "?perpetrator=lonely-militia").status_code == 400
 
-    # The monuments only they mention stay "unknown", whatever the draft says happened to them.
+    # The monuments only they mention stay "unknown", whatever the draft says happened to them,
+    # and are not public at all; nor is the party only they name.
     for monument in (archive["lonely_monument"], archive["baalshamin"]):
         assert Monument.objects.with_condition().get(pk=monument.pk).condition == "unknown"
-        page = unescape(client.get(monument.get_absolute_url()).content.decode())
-        assert "No published incident mentions this monument." in page
-    actor_page = unescape(client.get(archive["lonely_actor"].get_absolute_url()).content.decode())
-    assert "No published incident is attributed to Lonely Militia." in actor_page
+        assert client.get(monument.get_absolute_url()).status_code == 404
+    assert client.get(archive["lonely_actor"].get_absolute_url()).status_code == 404
+    assert client.get(reverse("archive:actor-list")).content.decode().count("Lonely Militia") == 0
+    monuments_page = unescape(client.get(reverse("archive:monument-list")).content.decode())
+    assert "Great Colonnade" in monuments_page and "Lonely Tetrapylon" not in monuments_page
+    assert "Temple of Baalshamin" not in monuments_page
+    plan = client.get(reverse("archive:site-plan-svg", args=["palmyra"])).content.decode()
+    assert "Lonely Tetrapylon" not in plan and "Baalshamin" not in plan
+    for fmt in ("csv", "json", "geojson"):
+        body = b"".join(client.get(reverse("archive:monument-download", args=[fmt])).streaming_content).decode()
+        assert "Great Colonnade" in body and "lonely-tetrapylon" not in body and "baalshamin" not in body, fmt
+    source_page = unescape(client.get(archive["article_a"].get_absolute_url()).content.decode())
+    assert "ZZPUBLICSOURCEDRAFT" not in source_page and "zz-draft-on-public-source" not in source_page
 
     sources = unescape(client.get(reverse("archive:source-list")).content.decode())
     assert "2 sources" in sources

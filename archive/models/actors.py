@@ -6,7 +6,16 @@ from django.urls import reverse
 from simple_history.models import HistoricalRecords
 
 from .choices import ActorKind
-from .places import SlugNaturalKeyManager, split_names
+from .places import SlugNaturalKeyManager, public_through_incidents, split_names
+
+
+class ActorQuerySet(models.QuerySet):
+    def public(self):
+        return public_through_incidents(self, "perpetrator")
+
+
+class ActorManager(SlugNaturalKeyManager.from_queryset(ActorQuerySet)):
+    pass
 
 
 class Actor(models.Model):
@@ -18,7 +27,7 @@ class Actor(models.Model):
     )
     description = models.TextField(blank=True)
 
-    objects = SlugNaturalKeyManager()
+    objects = ActorManager()
     history = HistoricalRecords()
 
     class Meta:

@@ -17,6 +17,10 @@ class IncidentQuerySet(models.QuerySet):
     def published(self):
         return self.filter(status=Status.PUBLISHED)
 
+    def public(self):
+        """What the public may see: published incidents. Every public view and download starts here."""
+        return self.published()
+
     def curated(self):
         """Everything but the synthetic rows made for benchmarks."""
         return self.filter(is_synthetic=False)
@@ -168,7 +172,13 @@ class Incident(models.Model):
         self.save()
 
 
-class CitationManager(models.Manager):
+class CitationQuerySet(models.QuerySet):
+    def public(self):
+        """Citations the public may see: those of published incidents."""
+        return self.filter(incident__status=Status.PUBLISHED)
+
+
+class CitationManager(models.Manager.from_queryset(CitationQuerySet)):
     def get_by_natural_key(self, incident_slug, source_slug, position_start):
         return self.get(incident__slug=incident_slug, source__slug=source_slug, position_start=position_start)
 

@@ -22,9 +22,29 @@ def split_names(text):
     return names
 
 
+def public_through_incidents(queryset, relation):
+    """Rows of `queryset` the public may see, judged by the incidents that refer to them through
+    `relation`: those a published incident refers to, and reference records no incident refers to
+    yet (a monument from the reference table). A record that only drafts or withdrawn incidents
+    use stays out of sight, so a draft cannot be guessed from the names it brings in."""
+    from .incidents import Incident
+
+    referring = Incident.objects.filter(**{relation: OuterRef("pk")})
+    return queryset.filter(Exists(referring.public()) | ~Exists(referring))
+
+
 class SlugNaturalKeyManager(models.Manager):
     def get_by_natural_key(self, slug):
         return self.get(slug=slug)
+
+
+class SiteQuerySet(models.QuerySet):
+    def public(self):
+        return public_through_incidents(self, "site")
+
+
+class SiteManager(SlugNaturalKeyManager.from_queryset(SiteQuerySet)):
+    pass
 
 
 class Located(models.Model):
@@ -96,7 +116,7 @@ class Site(Located):
     )
     description = models.TextField(blank=True)
 
-    objects = SlugNaturalKeyManager()
+    objects = SiteManager()
     history = HistoricalRecords()
 
     class Meta(Located.Meta):
@@ -123,6 +143,10 @@ class Site(Located):
 
 
 class MonumentQuerySet(models.QuerySet):
+    def public(self):
+        """Monuments the public may see (see `public_through_incidents`), on a public site."""
+        return public_through_incidents(self, "monuments").filter(site__in=Site.objects.public())
+
     def with_condition(self):
         """Annotate `condition` from published incidents, computed in the database.
 

@@ -21,9 +21,7 @@ class SourceQuerySet(models.QuerySet):
         """Sources the public may see: those cited by at least one published incident."""
         from .incidents import Citation
 
-        return self.filter(
-            models.Exists(Citation.objects.filter(source=models.OuterRef("pk"), incident__status="published"))
-        )
+        return self.filter(models.Exists(Citation.objects.public().filter(source=models.OuterRef("pk"))))
 
 
 class SourceManager(models.Manager.from_queryset(SourceQuerySet)):

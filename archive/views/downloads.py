@@ -18,7 +18,7 @@ from django.views.decorators.http import require_safe
 from ..filters import IncidentFilter
 from ..importexport.csvfile import csv_lines
 from ..importexport.tables import format_value
-from ..models import Citation, Incident, Monument, Source, Status
+from ..models import Citation, Incident, Monument, Source
 
 CHUNK_SIZE = 500
 
@@ -73,12 +73,12 @@ SOURCE_COLUMNS = [
 def incident_download(request, fmt):
     if fmt not in ("csv", "json", "geojson"):
         raise Http404("Incidents download as csv, json or geojson.")
-    filterset = IncidentFilter(request.GET or None, queryset=Incident.objects.published())
+    filterset = IncidentFilter(request.GET or None, queryset=Incident.objects.public())
     if filterset.is_bound and not filterset.is_valid():
         errors = "; ".join(f"{name}: {' '.join(messages)}" for name, messages in filterset.errors.items())
         return HttpResponseBadRequest(f"Bad filter: {errors}", content_type="text/plain; charset=utf-8")
     direction = "-" if filterset.descending else ""
-    citations = Citation.objects.select_related("source").only(
+    citations = Citation.objects.public().select_related("source").only(
         "incident_id", "quote", "position_start", "position_end", "claimant", "evidence_kind", "stance",
         "source__slug", "source__published_on",
     ).order_by("source__published_on", "position_start")  # fmt: skip
@@ -86,7 +86,7 @@ def incident_download(request, fmt):
         filterset.qs.with_counts()
         .select_related("site", "perpetrator")
         .prefetch_related(
-            Prefetch("monuments", queryset=Monument.objects.order_by("slug")),
+            Prefetch("monuments", queryset=Monument.objects.public().order_by("slug")),
             *([Prefetch("citations", queryset=citations)] if fmt != "csv" else []),
         )
         .order_by(f"{direction}occurred_from", f"{direction}slug")
@@ -103,7 +103,7 @@ def incident_download(request, fmt):
 def monument_download(request, fmt):
     if fmt not in ("csv", "json", "geojson"):
         raise Http404("Monuments download as csv, json or geojson.")
-    queryset = Monument.objects.with_condition().select_related("site").order_by("name", "slug")
+    queryset = Monument.objects.public().with_condition().select_related("site").order_by("name", "slug")
     records = (_monument_record(request, monument) for monument in _iterate(queryset))
     if fmt == "csv":
         return _csv_response("monuments", MONUMENT_COLUMNS, records)
@@ -117,7 +117,7 @@ def source_download(request, fmt):
     if fmt not in ("csv", "json"):
         raise Http404("Sources download as csv or json.")
     passages = (
-        Citation.objects.filter(incident__status=Status.PUBLISHED)
+        Citation.objects.public()
         .select_related("incident")
         .only("source_id", "quote", "position_start", "position_end", "incident__slug")
         .order_by("position_start", "pk")
@@ -139,7 +139,8 @@ def source_download(request, fmt):
 
 def _published_incident_count():
     citing = (
-        Citation.objects.filter(source=OuterRef("pk"), incident__status=Status.PUBLISHED)
+        Citation.objects.public()
+        .filter(source=OuterRef("pk"))
         .order_by()
         .values("source")
         .annotate(n=Count("incident", distinct=True))

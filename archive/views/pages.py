@@ -17,7 +17,7 @@ from django.views.decorators.http import require_safe
 
 from .. import charts
 from ..filters import IncidentFilter
-from ..models import Actor, Citation, Image, Incident, Monument, Site, Source, Status
+from ..models import Actor, Citation, Image, Incident, Monument, Site, Source
 from .aggregates import cached, data_version
 from .paging import DATE, BadCursor, Key, KeysetPaginator
 
@@ -46,7 +46,7 @@ def _incident_rows(queryset):
 
 
 def _incidents_with_citations(queryset):
-    citations = Citation.objects.select_related("source").order_by("source__published_on", "position_start")
+    citations = Citation.objects.public().select_related("source").order_by("source__published_on", "position_start")
     return _incident_rows(queryset).prefetch_related(Prefetch("citations", queryset=citations))
 
 
@@ -69,15 +69,20 @@ def _plans(monuments):
 @require_safe
 def home(request):
     version = data_version()
-    incidents = Incident.objects.published()
+    incidents = Incident.objects.public()
     counts = cached(
         "home-counts",
-        lambda: {"incidents": incidents.count(), "sources": Source.objects.public().count()},
+        lambda: {
+            "incidents": incidents.count(),
+            "sources": Source.objects.public().count(),
+            "monuments": Monument.objects.public().count(),
+            "actors": Actor.objects.public().count(),
+        },
         version,
     )
-    counts |= {"monuments": Monument.objects.count(), "actors": Actor.objects.count()}
     located = (
-        Monument.objects.with_condition()
+        Monument.objects.public()
+        .with_condition()
         .filter(latitude__isnull=False)
         .select_related("site")
         .order_by("site__name", "name")
@@ -93,11 +98,11 @@ def home(request):
 
 @require_safe
 def site_detail(request, slug):
-    site = get_object_or_404(Site, slug=slug)
+    site = get_object_or_404(Site.objects.public(), slug=slug)
     version = data_version()
-    monuments = list(Monument.objects.with_condition().filter(site=site).order_by("name"))
+    monuments = list(Monument.objects.public().with_condition().filter(site=site).order_by("name"))
     located = [monument for monument in monuments if monument.latitude is not None]
-    incident_count = cached(f"site-count:{site.pk}", lambda: site.incidents.published().count(), version)
+    incident_count = cached(f"site-count:{site.pk}", lambda: Incident.objects.public().filter(site=site).count(), version)
     context = {
         "site": site,
         "monuments": monuments,
@@ -110,8 +115,8 @@ def site_detail(request, slug):
 
 @require_safe
 def site_plan_svg(request, slug):
-    site = get_object_or_404(Site, slug=slug)
-    monuments = Monument.objects.with_condition().filter(site=site, latitude__isnull=False)
+    site = get_object_or_404(Site.objects.public(), slug=slug)
+    monuments = Monument.objects.public().with_condition().filter(site=site, latitude__isnull=False)
     plan = charts.site_plan(monuments)
     if plan is None:
         raise Http404("No plan: none of this site's monuments has coordinates.")
@@ -123,7 +128,7 @@ def site_plan_svg(request, slug):
 def timeline_svg(request):
     site = None
     if request.GET.get("site"):
-        site = get_object_or_404(Site, slug=request.GET["site"])
+        site = get_object_or_404(Site.objects.public(), slug=request.GET["site"])
     timeline = _timeline(data_version(), site)
     svg = render_to_string("includes/timeline.svg", {"timeline": timeline, "site": site, "standalone": True})
     return HttpResponse(svg, content_type="image/svg+xml; charset=utf-8")
@@ -135,7 +140,7 @@ def monument_list(request):
     images = Prefetch("images", queryset=Image.objects.order_by("taken_on", "pk"))
     page = _page(
         paginator,
-        Monument.objects.all(),
+        Monument.objects.public(),
         request,
         prepare=lambda qs: qs.with_condition().select_related("site").prefetch_related(images),
     )
@@ -144,8 +149,8 @@ def monument_list(request):
 
 @require_safe
 def monument_detail(request, slug):
-    monument = get_object_or_404(Monument.objects.with_condition().select_related("site"), slug=slug)
-    incidents = Incident.objects.published().filter(monuments=monument)
+    monument = get_object_or_404(Monument.objects.public().with_condition().select_related("site"), slug=slug)
+    incidents = Incident.objects.public().filter(monuments=monument)
     page = _page(
         _incident_paginator(NESTED_PAGE_SIZE),
         incidents,
@@ -159,7 +164,7 @@ def monument_detail(request, slug):
 
 @require_safe
 def incident_list(request):
-    filterset = IncidentFilter(request.GET or None, queryset=Incident.objects.published())
+    filterset = IncidentFilter(request.GET or None, queryset=Incident.objects.public())
     context = {"filter": filterset, "filter_query": "", "page": None}
     if filterset.is_bound and not filterset.is_valid():
         # A clear 400 that says which filter is wrong, rather than a list that silently ignores it.
@@ -176,12 +181,12 @@ def incident_list(request):
 @require_safe
 def incident_detail(request, slug):
     incident = get_object_or_404(
-        Incident.objects.published().with_counts().select_related("site", "perpetrator"), slug=slug
+        Incident.objects.public().with_counts().select_related("site", "perpetrator"), slug=slug
     )
     context = {
         "incident": incident,
-        "monuments": Monument.objects.with_condition().filter(incidents=incident).order_by("name"),
-        "citations": incident.citations.select_related("source").order_by("source__published_on", "position_start"),
+        "monuments": Monument.objects.public().with_condition().filter(incidents=incident).order_by("name"),
+        "citations": Citation.objects.public().filter(incident=incident).select_related("source").order_by("source__published_on", "position_start"),
         "images": incident.images.order_by("taken_on", "pk"),
     }
     return render(request, "archive/incident_detail.html", context)
@@ -190,7 +195,8 @@ def incident_detail(request, slug):
 def _published_citing(source_ref):
     """How many published incidents cite the source, as a subquery."""
     citing = (
-        Citation.objects.filter(source=source_ref, incident__status=Status.PUBLISHED)
+        Citation.objects.public()
+        .filter(source=source_ref)
         .order_by()
         .values("source")
         .annotate(n=Count("incident", distinct=True))
@@ -220,7 +226,7 @@ def source_list(request):
 def source_detail(request, slug):
     source = get_object_or_404(Source.objects.public(), slug=slug)
     citations = (
-        source.citations.filter(incident__status=Status.PUBLISHED).select_related("incident").order_by("position_start")
+        Citation.objects.public().filter(source=source).select_related("incident").order_by("position_start")
     )
     context = {
         "source": source,
@@ -233,12 +239,12 @@ def source_detail(request, slug):
 @require_safe
 def actor_list(request):
     paginator = KeysetPaginator([Key("name"), Key("slug")], size=INCIDENT_PAGE_SIZE)
-    return render(request, "archive/actor_list.html", {"page": _page(paginator, Actor.objects.all(), request)})
+    return render(request, "archive/actor_list.html", {"page": _page(paginator, Actor.objects.public(), request)})
 
 
 @require_safe
 def actor_detail(request, slug):
-    actor = get_object_or_404(Actor, slug=slug)
-    incidents = Incident.objects.published().filter(perpetrator=actor)
+    actor = get_object_or_404(Actor.objects.public(), slug=slug)
+    incidents = Incident.objects.public().filter(perpetrator=actor)
     page = _page(_incident_paginator(), incidents, request, prepare=_incident_rows, count_key=f"actor:{actor.pk}")
     return render(request, "archive/actor_detail.html", {"actor": actor, "page": page})
