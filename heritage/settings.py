@@ -130,6 +130,10 @@ else:
         }
     }
 
+# Several test runs at once on one PostgreSQL server (developers' parallel work) each name their own.
+if os.environ.get("TEST_DATABASE_NAME"):
+    DATABASES["default"]["TEST"] = {"NAME": os.environ["TEST_DATABASE_NAME"]}
+
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 
 AUTH_PASSWORD_VALIDATORS = [

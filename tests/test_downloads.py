@@ -21,6 +21,7 @@ def record():
     site = make_site(slug="palmyra", latitude=Decimal("34.55"), longitude=Decimal("38.27"))
     bel = make_monument(slug="temple-of-bel", site=site, latitude=Decimal("34.547"), longitude=Decimal("38.274"))
     lonely = make_monument(slug="touched-by-drafts-only", site=site)
+    make_monument(slug="reference-only-unlocated", site=site)  # no incident yet: public reference data
     actor = make_actor(slug="islamic-state")
     public_source = make_source(
         slug="public-source",
@@ -143,7 +144,8 @@ def test_incident_json_carries_the_cited_passages(client, record):
 def test_monuments_carry_their_condition_from_published_incidents_only(client, record):
     monuments = {m["slug"]: m for m in json.loads(body(download(client, "monument", "json")))}
     assert monuments["temple-of-bel"]["condition"] == "destroyed"
-    assert monuments["touched-by-drafts-only"]["condition"] == "unknown"
+    assert monuments["reference-only-unlocated"]["condition"] == "unknown"
+    assert "touched-by-drafts-only" not in monuments  # only a draft uses it: not public
 
 
 def test_monument_geojson(client, record):
@@ -153,7 +155,8 @@ def test_monument_geojson(client, record):
     assert collection["type"] == "FeatureCollection"
     features = {f["properties"]["slug"]: f for f in collection["features"]}
     assert features["temple-of-bel"]["geometry"] == {"type": "Point", "coordinates": [38.274, 34.547]}
-    assert features["touched-by-drafts-only"]["geometry"] is None
+    assert features["reference-only-unlocated"]["geometry"] is None
+    assert "touched-by-drafts-only" not in features
 
 
 def test_sources_are_listed_with_their_public_passages_only(client, record):

@@ -12,6 +12,25 @@ from simple_history.models import HistoricalRecords
 from ..quotes import QuoteNotFound, anchor_at, locate
 from .choices import Assessment, DatePrecision, EvidenceKind, IncidentKind, Stance, Status
 
+# The rules of publication, each written once. The admin, the importer, the commands and the
+# views call the functions below, which raise ValidationError with these messages.
+NEEDS_CITATION = "An incident cannot be published without at least one supporting citation."
+KEEPS_CITATION = (
+    "“{incident}” is published, so it must keep at least one supporting citation: add another first, "
+    "or have an editor withdraw the incident."
+)
+NEEDS_REASON = "Say why the incident is withdrawn: the reason is kept and shown."
+
+
+def check_published_keep_citations(incident_ids):
+    """Raise ValidationError if any published incident among `incident_ids` is left without a
+    supporting citation. Called after a change, inside its transaction, which the error then
+    rolls back: moving, deleting or re-labelling citations in any way is judged by the result."""
+    orphans = Incident.objects.filter(pk__in=list(incident_ids)).published().uncited()
+    titles = list(orphans.values_list("title", flat=True)[:20])
+    if titles:
+        raise ValidationError([KEEPS_CITATION.format(incident=title) for title in titles], code="keeps_citation")
+
 
 class IncidentQuerySet(models.QuerySet):
     def published(self):
@@ -20,6 +39,11 @@ class IncidentQuerySet(models.QuerySet):
     def public(self):
         """What the public may see: published incidents. Every public view and download starts here."""
         return self.published()
+
+    def uncited(self):
+        """Incidents with no supporting citation: they cannot be published, nor stay published."""
+        supporting = Citation.objects.filter(incident=OuterRef("pk"), stance=Stance.SUPPORTS)
+        return self.filter(~models.Exists(supporting))
 
     def curated(self):
         """Everything but the synthetic rows made for benchmarks."""
@@ -144,18 +168,19 @@ class Incident(models.Model):
         if self.occurred_from and self.occurred_to and self.occurred_to < self.occurred_from:
             errors["occurred_to"] = "The end of the date range is before its start."
         if self.status == Status.WITHDRAWN and not self.withdrawn_reason.strip():
-            errors["withdrawn_reason"] = "Say why the incident is withdrawn."
+            errors["withdrawn_reason"] = NEEDS_REASON
         if self.status == Status.PUBLISHED and not self.has_citations():
-            errors["status"] = "An incident cannot be published without at least one citation."
+            errors["status"] = NEEDS_CITATION
         if errors:
             raise ValidationError(errors)
 
     def has_citations(self):
-        return self.pk is not None and self.citations.exists()
+        """Whether the incident has a supporting citation (what publishing needs)."""
+        return self.pk is not None and self.citations.filter(stance=Stance.SUPPORTS).exists()
 
     def publish(self, user):
         if not self.has_citations():
-            raise ValidationError({"status": "An incident cannot be published without at least one citation."})
+            raise ValidationError({"status": NEEDS_CITATION})
         self.status = Status.PUBLISHED
         self.published_at = timezone.now()
         self.published_by = user
@@ -164,7 +189,7 @@ class Incident(models.Model):
 
     def withdraw(self, user, reason):
         if not reason or not reason.strip():
-            raise ValidationError({"withdrawn_reason": "Say why the incident is withdrawn."})
+            raise ValidationError({"withdrawn_reason": NEEDS_REASON})
         self.status = Status.WITHDRAWN
         self.withdrawn_reason = reason.strip()
         self.withdrawn_at = timezone.now()

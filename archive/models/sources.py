@@ -12,11 +12,21 @@ from ..boilerplate import reading_text
 from .choices import DatePrecision, SourceKind
 
 
+CITED_TEXT_IS_EVIDENCE = "This source is cited, so its received text is evidence and cannot be changed."
+
+
 def sha256_of(text):
     return hashlib.sha256(text.encode("utf-8")).hexdigest()
 
 
 class SourceQuerySet(models.QuerySet):
+    def cited(self):
+        """Sources some citation quotes: their received text never changes (a database trigger
+        refuses it too)."""
+        from .incidents import Citation
+
+        return self.filter(models.Exists(Citation.objects.filter(source=models.OuterRef("pk"))))
+
     def public(self):
         """Sources the public may see: those cited by at least one published incident."""
         from .incidents import Citation
@@ -111,9 +121,7 @@ class Source(models.Model):
         if stored is None or stored == self.received_text:
             return
         if self.citations.exists():
-            raise ValidationError(
-                {"received_text": "This source is cited, so its received text is evidence and cannot be changed."}
-            )
+            raise ValidationError({"received_text": CITED_TEXT_IS_EVIDENCE})
 
     def delete(self, *args, **kwargs):
         # Citation.source is PROTECT, so the database refuses too; this gives the reason in words.
