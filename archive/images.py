@@ -142,6 +142,9 @@ def store_clean_image(image) -> None:
     image.file.save(cleaned.name, ContentFile(cleaned.content), save=False)
     image.thumbnail.save(cleaned.thumbnail_name, ContentFile(cleaned.thumbnail), save=False)
     image.width, image.height = cleaned.width, cleaned.height
+    # Recorded from the bytes written, so verify_fixity can later tell a file changed on disk.
+    image.file_sha256 = hashlib.sha256(cleaned.content).hexdigest()
+    image.thumbnail_sha256 = hashlib.sha256(cleaned.thumbnail).hexdigest()
 
 
 def _encode(image, encoder: str, **options) -> bytes:

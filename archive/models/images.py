@@ -19,6 +19,18 @@ class Image(models.Model):
         help_text="JPEG, PNG or WebP. Metadata (EXIF, GPS) is removed on upload.",
     )
     thumbnail = models.ImageField(upload_to="thumbnails/%Y/%m/", blank=True, editable=False)
+    file_sha256 = models.CharField(
+        max_length=64,
+        blank=True,
+        editable=False,
+        help_text="SHA-256 of the stored file, recorded when it is stored; verify_fixity checks it.",
+    )
+    thumbnail_sha256 = models.CharField(
+        max_length=64,
+        blank=True,
+        editable=False,
+        help_text="SHA-256 of the stored thumbnail, recorded when it is stored; verify_fixity checks it.",
+    )
     width = models.PositiveIntegerField(null=True, blank=True, editable=False)
     height = models.PositiveIntegerField(null=True, blank=True, editable=False)
     kind = models.CharField(max_length=20, choices=ImageKind, default=ImageKind.OTHER)
