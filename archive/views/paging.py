@@ -95,7 +95,8 @@ class KeysetPaginator:
 
     def parse_cursor(self, text):
         parts = text.split(SEPARATOR)
-        if len(parts) != len(self.keys) or len(text) > 500:
+        # NUL cannot be bound in a PostgreSQL query (psycopg raises DataError): never a cursor.
+        if len(parts) != len(self.keys) or len(text) > 500 or "\x00" in text:
             raise BadCursor(text)
         values = []
         for key, part in zip(self.keys, parts, strict=True):
