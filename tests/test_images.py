@@ -91,14 +91,25 @@ def png_bomb(width=100_000, height=100_000):
 def test_a_text_file_renamed_jpg_is_refused():
     form = form_for(upload("photo.jpg", b"This is not a photograph, it is a note.\n"))
     assert not form.is_valid()
-    assert form.errors["file"] == ["The file is not an image Pillow can read: upload a JPEG, PNG or WebP file."]
+    assert form.errors["file"] == ["“photo.jpg” is not an image Pillow can read: upload a JPEG, PNG or WebP file."]
+
+
+def test_an_svg_with_a_script_is_refused_naming_the_file():
+    svg = b'<svg xmlns="http://www.w3.org/2000/svg"><script>alert(document.cookie)</script></svg>'
+    form = form_for(upload("plan.svg", svg, content_type="image/svg+xml"))
+    assert not form.is_valid()
+    assert form.errors["file"] == [
+        "“plan.svg” is an SVG drawing, not a raster image: SVG files can carry scripts, so only JPEG, PNG and "
+        "WebP images are accepted."
+    ]
+    assert not Image.objects.exists()
 
 
 def test_a_truncated_jpeg_is_refused():
     whole = photo(size=(400, 300), quality=95)
     form = form_for(upload("cut.jpg", whole[: len(whole) // 2]))
     assert not form.is_valid()
-    assert form.errors["file"][0].startswith("The image is damaged or incomplete (truncated?)")
+    assert form.errors["file"][0].startswith("“cut.jpg” is damaged or incomplete (truncated?)")
 
 
 def test_an_image_over_the_size_limit_is_refused(settings):
@@ -107,7 +118,7 @@ def test_an_image_over_the_size_limit_is_refused(settings):
     assert len(content) > 2_000
     form = form_for(upload("big.jpg", content))
     assert not form.is_valid()
-    assert form.errors["file"][0].startswith("The file is ")
+    assert form.errors["file"][0].startswith("“big.jpg” is ")
     assert "images may be at most 2.0\xa0KB" in form.errors["file"][0]
 
 
@@ -115,7 +126,7 @@ def test_an_image_over_the_pixel_cap_is_refused(settings):
     settings.IMAGE_MAX_PIXELS = 10_000
     form = form_for(upload("wide.png", photo(size=(200, 100), fmt="PNG"), "image/png"))
     assert not form.is_valid()
-    assert form.errors["file"][0].startswith("The image is 200 × 100 pixels (0.0 megapixels); at most 0.0 megapixels")
+    assert form.errors["file"][0].startswith("“wide.png” is 200 × 100 pixels (0.0 megapixels); at most 0.0 megapixels")
 
 
 def test_a_decompression_bomb_is_refused_with_a_clear_message_not_a_warning():
@@ -140,7 +151,7 @@ def test_a_bomb_is_refused_in_the_admin_without_a_server_error(admin_client_):
 def test_a_format_other_than_jpeg_png_webp_is_refused():
     form = form_for(upload("anim.gif", photo(fmt="GIF"), "image/gif"))
     assert not form.is_valid()
-    assert form.errors["file"] == ["The file is a GIF image; only JPEG, PNG and WebP are accepted."]
+    assert form.errors["file"] == ["“anim.gif” is a GIF image; only JPEG, PNG and WebP are accepted."]
 
 
 def test_an_image_of_nothing_is_refused():

@@ -11,9 +11,11 @@ from __future__ import annotations
 
 from collections.abc import Iterable
 
+from django.core.exceptions import ValidationError
 from django.utils import timezone
 
 from ..boilerplate import reading_text
+from ..images import check_stored_image, needs_cleaning
 from ..models import Citation, Image, Incident, Source, Status
 from ..models.sources import sha256_of
 from ..quotes import QuoteNotFound
@@ -261,7 +263,13 @@ class TableRules:
                 for column in table.columns:
                     if column.name != "file" and column.name not in values and column.name not in plan.csv.header:
                         fields.setdefault(column.attname, getattr(stored, column.attname))
-                fields.update(pk=stored.pk, created_at=stored.created_at, thumbnail=stored.thumbnail)
+                fields.update(
+                    pk=stored.pk,
+                    created_at=stored.created_at,
+                    thumbnail=stored.thumbnail,
+                    file_sha256=stored.file_sha256,
+                    thumbnail_sha256=stored.thumbnail_sha256,
+                )
             if (fields.get("monument") is None and fields.get("monument_id") is None) == (
                 fields.get("incident") is None and fields.get("incident_id") is None
             ):
@@ -277,6 +285,15 @@ class TableRules:
                     plan, line, "file", f"“{path}” is not in the media folder, so width and height must be given."
                 )
                 continue
+            # The same checks as an upload in the admin; the file itself is cleaned (metadata
+            # stripped) when Image.objects.bulk_create or bulk_update writes the row.
+            unclean = needs_cleaning(obj)
+            if unclean:
+                try:
+                    check_stored_image(obj.file.storage, path)
+                except ValidationError as error:
+                    self.problem(plan, line, "file", error.messages[0])
+                    continue
             if stored is None:
                 self.settle(plan, line, obj, [], None)
                 continue
@@ -291,6 +308,8 @@ class TableRules:
                 for column in table.columns
                 if isinstance(column, Reference) and getattr(obj, column.attname) != getattr(stored, column.attname)
             ]
+            if unclean and "file" not in changed:
+                changed.append("file")  # replaced on disk since it was stored: clean it again
             self.settle(plan, line, obj, changed, before)
 
 

@@ -5,8 +5,33 @@ from django.db import models
 from django.db.models import Q
 from simple_history.models import HistoricalRecords
 
-from ..images import store_clean_image
+from ..images import needs_cleaning, store_clean_image
 from .choices import ImageKind
+
+# What cleaning sets, added to a bulk_update that cleans.
+CLEANED_FIELDS = ("file", "thumbnail", "width", "height", "file_sha256", "thumbnail_sha256")
+
+
+class ImageQuerySet(models.QuerySet):
+    # bulk_create and bulk_update bypass save(): they clean too, so the CSV import (which writes
+    # through them) stores only cleaned files.
+    def bulk_create(self, objs, *args, **kwargs):
+        objs = list(objs)
+        for image in objs:
+            if needs_cleaning(image):
+                store_clean_image(image)
+        return super().bulk_create(objs, *args, **kwargs)
+
+    def bulk_update(self, objs, fields, *args, **kwargs):
+        objs, fields = list(objs), list(fields)
+        cleaned = False
+        for image in objs:
+            if needs_cleaning(image):
+                store_clean_image(image)
+                cleaned = True
+        if cleaned:
+            fields += [name for name in CLEANED_FIELDS if name not in fields]
+        return super().bulk_update(objs, fields, *args, **kwargs)
 
 
 class Image(models.Model):
@@ -40,6 +65,7 @@ class Image(models.Model):
     taken_on = models.DateField(null=True, blank=True)
     created_at = models.DateTimeField(auto_now_add=True)
 
+    objects = ImageQuerySet.as_manager()
     history = HistoricalRecords()
 
     class Meta:
@@ -57,9 +83,10 @@ class Image(models.Model):
         return self.caption
 
     def save(self, *args, **kwargs):
-        # Whatever the path (admin, shell, import), a new file is checked and stored only as a
-        # re-encoding without metadata: EXIF and GPS can endanger the photographer.
-        if self.file and not self.file._committed:
+        # Whatever the path (admin, shell, import), a new file, or a stored one that is not the
+        # cleaned copy recorded, is checked and stored only as a re-encoding without metadata: EXIF
+        # and GPS can endanger the photographer.
+        if needs_cleaning(self):
             store_clean_image(self)
         super().save(*args, **kwargs)
 
