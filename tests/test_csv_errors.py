@@ -8,9 +8,11 @@ import pytest
 from django.contrib.auth.models import Group, User
 from django.core.management import CommandError, call_command
 
-from archive.importexport.csvfile import CSVFileError, read_csv
+from archive.importexport.csvfile import CSVFile, CSVFileError, read_csv
 from archive.importexport.engine import import_tables
 from archive.models import Actor, Citation, Incident, Monument, Site, Source
+from archive.models.incidents import NEEDS_CITATION, NEEDS_REASON
+from archive.models.sources import CITED_TEXT_IS_EVIDENCE
 from tests.factories import (
     ARTICLE_TEXT,
     make_actor,
@@ -129,8 +131,7 @@ def test_an_invalid_file_in_a_bundle_stops_the_others_too():
 def test_a_published_incident_needs_a_citation_checked_in_the_same_transaction():
     report = import_tables(tables(sites=SITES, actors=ACTORS, monuments=MONUMENTS, incidents=INCIDENTS))
     assert problems_of(report) == [
-        "incidents.csv:2: status: “bel” is published but has no citation; add its citations (citations.csv) "
-        "or import it as draft."
+        f"incidents.csv:2: status: “bel”: {NEEDS_CITATION} Add its citations (citations.csv) or import it as draft."
     ]
     assert nothing_written()
 
@@ -166,10 +167,7 @@ def test_the_received_text_of_a_cited_source_cannot_change():
     report = import_tables(
         tables(sources=f"slug,title,publisher,origin,received_text\r\n{source.slug},T,P,O,Another text\r\n")
     )
-    assert problems_of(report) == [
-        f"sources.csv:2: received_text: the source “{source.slug}” is cited, so its received text is evidence "
-        "and cannot change."
-    ]
+    assert problems_of(report) == [f"sources.csv:2: received_text: “{source.slug}”: {CITED_TEXT_IS_EVIDENCE}"]
     source.refresh_from_db()
     assert source.received_text.startswith("Test headline")
 
@@ -218,7 +216,7 @@ def test_a_withdrawn_incident_needs_a_reason():
     report = import_tables(
         tables(incidents=INCIDENT_HEADER + "x,X,looting,palmyra,,islamic-state,2015-08-30,2015-08-30,withdrawn\r\n")
     )
-    assert problems_of(report) == ["incidents.csv:2: withdrawn_reason: say why the incident is withdrawn."]
+    assert problems_of(report) == [f"incidents.csv:2: withdrawn_reason: {NEEDS_REASON}"]
 
 
 def test_html_and_script_are_stored_as_text():
@@ -328,9 +326,17 @@ def test_an_editor_publishes_by_import_and_the_history_names_them(editor):
         (b'slug,name\r\n"palmyra,Palmyra\r\n', "sites.csv:2: not valid CSV (unexpected end of data)."),
     ],
 )
-def test_an_unreadable_file_gets_one_clear_message(data, message):
+def test_an_unreadable_file_gets_one_clear_message(data, message, tmp_path):
     with pytest.raises(CSVFileError) as raised:
         read_csv("sites.csv", data)
+    assert str(raised.value) == message
+    # The same from a file on disk, read row by row as import_archive reads it.
+    path = tmp_path / "sites.csv"
+    path.write_bytes(data)
+    with pytest.raises(CSVFileError) as raised:
+        file = CSVFile("sites.csv", path)
+        file.scan()
+        list(file.rows)
     assert str(raised.value) == message
 
 

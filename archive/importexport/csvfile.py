@@ -1,18 +1,22 @@
 """Reading and writing the archive's CSV files: UTF-8, a header row, RFC 4180 quoting.
 
 Writing escapes spreadsheet formulas and reading reverses it (archive.importexport.escaping), so
-every path — admin, commands, public downloads — goes through `csv_lines` and
-`read_csv`. Reading never raises anything but `CSVFileError`, whose message is one clear sentence
+every path — admin, commands, public downloads — goes through `csv_lines` and `read_csv` (an
+upload, in memory, within CSV_IMPORT_MAX_BYTES) or `CSVFile` (a file on disk, of any size, read row
+by row). Reading never raises anything but `CSVFileError`, whose message is one clear sentence
 naming the file.
 """
 
 from __future__ import annotations
 
+import codecs
 import csv
+import hashlib
 import io
 import sys
 from collections.abc import Iterable, Iterator
 from dataclasses import dataclass, field
+from pathlib import Path
 
 from django.conf import settings
 
@@ -37,6 +41,70 @@ class CSVTable:
     name: str
     header: list[str]
     rows: list[tuple[int, list[str]]] = field(default_factory=list)
+
+    @property
+    def count(self) -> int:
+        return len(self.rows)
+
+
+class CSVFile:
+    """A CSV file on disk, read row by row each time `rows` is iterated: memory does not grow
+    with the file. `scan()` first checks the whole file once (UTF-8, not binary, not empty) and
+    returns its SHA-256, so that a file is refused before any of its rows is planned."""
+
+    BLOCK = 1 << 20
+
+    def __init__(self, name: str, path: Path, count: int | None = None):
+        self.name, self.path, self.count = name, Path(path), count
+        self.header: list[str] = []
+
+    def scan(self) -> str:
+        digest = hashlib.sha256()
+        decoder = codecs.getincrementaldecoder("utf-8-sig")()
+        offset, blank = 0, True
+        with self.path.open("rb") as stream:
+            while block := stream.read(self.BLOCK):
+                digest.update(block)
+                try:
+                    text = decoder.decode(block)
+                except UnicodeDecodeError as error:
+                    raise CSVFileError(self.name, _not_utf8(offset + error.start)) from None
+                if "\x00" in text:
+                    raise CSVFileError(self.name, BINARY)
+                blank = blank and not text.strip()
+                offset += len(block)
+            try:
+                decoder.decode(b"", final=True)
+            except UnicodeDecodeError as error:
+                raise CSVFileError(self.name, _not_utf8(offset + error.start)) from None
+        if blank:
+            raise CSVFileError(self.name, EMPTY)
+        self.header = next(self._records(), (1, []))[1]
+        return digest.hexdigest()
+
+    @property
+    def rows(self) -> Iterator[tuple[int, list[str]]]:
+        records = self._records()
+        next(records, None)
+        for line, cells in records:
+            yield line, [unescape_cell(cell) for cell in cells]
+
+    def _records(self) -> Iterator[tuple[int, list[str]]]:
+        with self.path.open(encoding="utf-8-sig", newline="") as stream:
+            reader = csv.reader(stream, strict=True)
+            try:
+                for line, cells in _records(reader):
+                    yield line, ([cell.strip() for cell in cells] if line == 1 else cells)
+            except csv.Error as error:
+                raise CSVFileError(self.name, f"not valid CSV ({error}).", line=reader.line_num) from None
+
+
+EMPTY = "the file is empty; it needs a header row."
+BINARY = "not a CSV file: it holds binary data (a spreadsheet? Save it as CSV UTF-8)."
+
+
+def _not_utf8(byte: int) -> str:
+    return f"not UTF-8 text (byte {byte} cannot be read); save the file as “CSV UTF-8”."
 
 
 class _Line:
@@ -85,20 +153,18 @@ def read_csv(name: str, data: bytes) -> CSVTable:
     try:
         text = data.decode("utf-8-sig")
     except UnicodeDecodeError as error:
-        raise CSVFileError(
-            name, f"not UTF-8 text (byte {error.start} cannot be read); save the file as “CSV UTF-8”."
-        ) from None
+        raise CSVFileError(name, _not_utf8(error.start)) from None
     if not text.strip():
-        raise CSVFileError(name, "the file is empty; it needs a header row.")
+        raise CSVFileError(name, EMPTY)
     if "\x00" in text:
-        raise CSVFileError(name, "not a CSV file: it holds binary data (a spreadsheet? Save it as CSV UTF-8).")
+        raise CSVFileError(name, BINARY)
 
     reader = csv.reader(io.StringIO(text, newline=""), strict=True)
     records: Iterator[tuple[int, list[str]]] = _records(reader)
     try:
         first = next(records, None)
         if first is None:
-            raise CSVFileError(name, "the file is empty; it needs a header row.")
+            raise CSVFileError(name, EMPTY)
         table = CSVTable(name=name, header=[cell.strip() for cell in first[1]])
         for line, cells in records:
             table.rows.append((line, [unescape_cell(cell) for cell in cells]))

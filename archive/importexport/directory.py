@@ -14,9 +14,9 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from .csvfile import CSVFileError, CSVTable, csv_lines, read_csv
-from .engine import ImportReport, Problem, import_tables
-from .tables import TABLES
+from .csvfile import CSVFile, CSVFileError, csv_lines
+from .engine import ImportReport, Problem, analyze, import_tables
+from .tables import TABLES, TABLES_BY_KEY
 
 MANIFEST = "manifest.json"
 FORMAT = "heritage-archive-csv"
@@ -74,8 +74,10 @@ def _rows(table, queryset, bar):
             bar.update(1)
 
 
-def read_directory(directory: Path) -> dict[str, CSVTable]:
-    """Read the archive's CSV files found in `directory`, checked against its manifest if any.
+def read_directory(directory: Path) -> dict[str, CSVFile]:
+    """The archive's CSV files found in `directory`, each checked once (readable, UTF-8, matching
+    its manifest if any) and then read row by row by the engine: no file is held in memory, and
+    there is no size limit (CSV_IMPORT_MAX_BYTES is the admin's upload limit).
 
     Raises ArchiveDirectoryError with every file-level problem (missing folder, unreadable or
     not-CSV files, checksum mismatch, unknown files); row-level problems are the engine's.
@@ -96,23 +98,24 @@ def read_directory(directory: Path) -> dict[str, CSVTable]:
             if table.file_name in manifest:
                 problems.append(Problem(table.file_name, None, None, f"listed in {MANIFEST} but missing."))
             continue
+        expected = manifest.get(table.file_name)
+        file = CSVFile(table.file_name, path, count=expected.get("rows") if expected else None)
         try:
-            data = path.read_bytes()
+            digest = file.scan()
         except OSError as error:
             problems.append(Problem(table.file_name, None, None, f"cannot be read ({error.strerror})."))
             continue
-        expected = manifest.get(table.file_name)
-        if expected is not None and hashlib.sha256(data).hexdigest() != expected.get("sha256"):
+        except CSVFileError as error:
+            problems.append(Problem(error.file, error.line, None, error.message))
+            continue
+        if expected is not None and digest != expected.get("sha256"):
             message = (
                 f"its SHA-256 does not match {MANIFEST}: the file changed after export "
                 f"(if you edited it on purpose, delete {MANIFEST})."
             )
             problems.append(Problem(table.file_name, None, None, message))
             continue
-        try:
-            files[table.key] = read_csv(table.file_name, data)
-        except CSVFileError as error:
-            problems.append(Problem(error.file, error.line, None, error.message))
+        files[table.key] = file
     if not problems and not files:
         names = ", ".join(t.file_name for t in TABLES)
         problems.append(Problem(str(directory), None, None, f"holds none of the archive's files ({names})."))
@@ -126,7 +129,8 @@ def _read_manifest(directory: Path) -> dict[str, dict]:
     if not path.exists():
         return {}
     try:
-        manifest = json.loads(path.read_text(encoding="utf-8"))
+        with path.open(encoding="utf-8") as stream:
+            manifest = json.load(stream)
         return {entry["name"]: entry for entry in manifest["files"]}
     except (OSError, UnicodeDecodeError, ValueError, KeyError, TypeError) as error:
         message = f"cannot be read ({error}); delete it to import without it."
@@ -136,9 +140,13 @@ def _read_manifest(directory: Path) -> dict[str, dict]:
 def import_directory(
     directory: Path, *, dry_run: bool = False, user=None, reason: str = "import_archive", progress=None, keep_rows=False
 ) -> ImportReport:
-    """Read and import a folder written by export_directory (or by hand), all or nothing."""
+    """Read and import a folder written by export_directory (or by hand), all or nothing; then
+    refresh the database's statistics of what it wrote (a bulk load leaves the planner guessing)."""
     try:
         files = read_directory(directory)
     except ArchiveDirectoryError as error:
         return ImportReport(tables=[], problems=error.problems, dry_run=dry_run)
-    return import_tables(files, dry_run=dry_run, user=user, reason=reason, progress=progress, keep_rows=keep_rows)
+    report = import_tables(files, dry_run=dry_run, user=user, reason=reason, progress=progress, keep_rows=keep_rows)
+    if report.written:
+        analyze([TABLES_BY_KEY[key].model for key in files])
+    return report

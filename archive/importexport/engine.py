@@ -1,36 +1,52 @@
-"""The bulk import engine: parsed CSV tables in, every problem listed or everything written.
+"""The bulk import engine: CSV tables in, every problem listed or everything written.
 
 `import_tables` is what the admin resources, `import_archive` and the benchmark call. It works in
-two phases:
+two phases, so that on SQLite the write lock is held only while rows are actually written:
 
-1. Plan, without writing: parse every cell, resolve natural keys in bulk (one query per ~500
-   keys, never one per row), apply the model's rules, and decide per row whether it is new,
-   updated or unchanged. Every problem of every file is collected as `file:line: column: what`.
-2. If nothing is wrong, write everything in one transaction, table by table in dependency order,
-   in batches, with history rows (simple-history's bulk helpers) attributed to the user or
-   carrying the command's change reason. Rules that need the written rows (a published incident
-   has a citation) are checked inside that transaction; a dry run always rolls back.
+1. Plan, outside any transaction, reading each file row by row in chunks of CHUNK_ROWS: parse
+   every cell, resolve natural keys in bulk (one query per ~500 keys, never one per row), apply
+   the model's rules, and decide per row whether it is new, updated or unchanged. What is to be
+   written goes, chunk by chunk, to a temporary spool file on disk; memory keeps only what rules
+   across rows need (each file's keys and line numbers, the texts' hashes). Every problem of every
+   file is collected as `file:line: column: what`.
+2. If nothing is wrong, read the spool back and write everything in ONE transaction (all or
+   nothing), table by table in dependency order, in batches, with history rows (simple-history's
+   bulk helpers) attributed to the user or carrying the command's change reason. Rules that need
+   the written rows (a published incident has a supporting citation) are checked inside that
+   transaction, with the model layer's own functions and messages; a dry run always rolls back.
 
 Model rules are applied here, in bulk, rather than through `full_clean()`, which costs queries
 per row (Incident.clean, Source.clean, every CheckConstraint). The database constraints remain the
-last word: if one refuses, the whole import is rolled back with a message, never a traceback.
+last word: if one refuses — or a curator saved a clashing record between the two phases — the
+whole import is rolled back with a message, never a traceback.
 """
 
 from __future__ import annotations
 
+import pickle
+import sqlite3
+import tempfile
+import time
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
+from pathlib import Path
 
+from django.core.exceptions import ValidationError
 from django.db import DatabaseError, connection, transaction
-from django.db.models import Count, Q
+from django.db.models.fields.files import FieldFile
 from simple_history.utils import bulk_create_with_history, bulk_update_with_history
 
 from ..models import Incident, Source
-from .csvfile import CSVTable
+from ..models.incidents import NEEDS_CITATION, check_published_keep_citations
+from .csvfile import CSVFile, CSVFileError, CSVTable
 from .rules import PUBLISH_PERMISSION, TableRules, chunks
 from .tables import LIST_SEPARATOR, SHA256, TABLES, TABLES_BY_KEY, CellError, ManyReference, Reference, Table
 
 BATCH_SIZE = 500
+# Rows planned at a time: what the plan holds in memory besides the keys.
+CHUNK_ROWS = 2000
+# Stored rows looked up while planning are cached up to this many per table, then forgotten.
+CACHE_LIMIT = 20_000
 
 NEW, UPDATE, UNCHANGED = "new", "update", "unchanged"
 
@@ -76,6 +92,8 @@ class ImportReport:
     tables: list[TableReport]
     problems: list[Problem]
     dry_run: bool
+    # Seconds spent planning (no transaction) and writing (the one write transaction).
+    timings: dict[str, float] = field(default_factory=dict)
 
     @property
     def ok(self) -> bool:
@@ -103,19 +121,67 @@ class ImportReport:
         return f"{verb} {files} file(s), {rows} row(s): {new} new, {updated} updated, {unchanged} unchanged.{tail}"
 
 
-class _Plan:
-    """The rows of one table, validated and turned into model instances, not yet written."""
+class _Spool:
+    """Planned chunks, pickled to a temporary file and read back in order by the write phase."""
 
-    def __init__(self, table: Table, csv: CSVTable):
+    def __init__(self):
+        self.file = tempfile.TemporaryFile(prefix="heritage-import-")
+
+    def dump(self, chunk) -> int:
+        offset = self.file.tell()
+        pickle.dump(chunk, self.file, protocol=pickle.HIGHEST_PROTOCOL)
+        return offset
+
+    def load(self, offset: int):
+        self.file.seek(offset)
+        return pickle.load(self.file)
+
+    def close(self):
+        self.file.close()
+
+
+class _Texts:
+    """The received texts of the sources being imported, on disk, for anchoring the citations
+    of the same import (a temporary SQLite file, so that they are not all held in memory)."""
+
+    def __init__(self):
+        self.folder = tempfile.TemporaryDirectory(prefix="heritage-import-")
+        self.db = sqlite3.connect(Path(self.folder.name) / "texts.sqlite3")
+        self.db.execute("CREATE TABLE text (slug TEXT PRIMARY KEY, body TEXT)")
+
+    def put(self, slug: str, text: str) -> None:
+        self.db.execute("INSERT OR REPLACE INTO text VALUES (?, ?)", (slug, text))
+
+    def get(self, slugs: Iterable[str]) -> dict[str, str]:
+        found = {}
+        for chunk in chunks(sorted(set(slugs))):
+            marks = ", ".join("?" * len(chunk))
+            found.update(self.db.execute(f"SELECT slug, body FROM text WHERE slug IN ({marks})", chunk))  # noqa: S608
+        return found
+
+    def close(self):
+        self.db.close()
+        self.folder.cleanup()
+
+
+class _Plan:
+    """One table's rows as they are planned: counts, keys, and the spooled chunks to write."""
+
+    def __init__(self, table: Table, csv):
         self.table = table
         self.csv = csv
-        self.report = TableReport(table=table, file=csv.name, rows=len(csv.rows))
-        self.new: list = []
+        self.report = TableReport(table=table, file=csv.name)
+        self.seen: dict = {}  # natural key -> line: every key of the file (duplicates, references)
+        self.published: dict[str, int] = {}  # slug -> line of incidents that end published
+        self.offsets: list[int] = []  # spooled chunks
+        self.monuments: dict[int, list] = {}  # id(incident) -> monuments, when they are written
+        self.touched_incidents: set[int] = set()  # incidents whose stored citations change
+        self.start_chunk()
+
+    def start_chunk(self):
+        self.new: list = []  # (line, values, pending references, monuments)
         self.changed: list = []
         self.changed_fields: set[str] = set()
-        self.lines: dict[int, int] = {}  # id(instance) -> line
-        self.monuments: dict[int, list] = {}  # id(incident) -> monuments, when they are written
-        self.published: list = []  # incidents that end published
 
 
 class _NoProgress:
@@ -127,7 +193,7 @@ class _NoProgress:
 
 
 def import_tables(
-    files: dict[str, CSVTable],
+    files: dict[str, CSVTable | CSVFile],
     *,
     dry_run: bool = False,
     user=None,
@@ -135,16 +201,47 @@ def import_tables(
     keep_rows: bool = False,
     progress: Callable | None = None,
 ) -> ImportReport:
-    """Import `files` ({table key: parsed CSV}, e.g. {"incidents": …}) all or nothing.
+    """Import `files` ({table key: CSVTable or CSVFile}, e.g. {"incidents": …}) all or nothing.
 
     `user` is who imports (None for a command: every status allowed); `reason` is the history
-    change reason; `keep_rows` keeps one RowOutcome per row (the admin's preview);
+    change reason; `keep_rows` keeps one RowOutcome per row (the admin's preview: small files);
     `progress(description, total)` returns a tqdm-like bar.
     """
     unknown = sorted(set(files) - set(TABLES_BY_KEY))
     if unknown:
         raise ValueError(f"Unknown tables: {', '.join(unknown)}")
-    return _Import(files, dry_run=dry_run, user=user, reason=reason[:100], keep_rows=keep_rows, progress=progress).run()
+    run = _Import(files, dry_run=dry_run, user=user, reason=reason[:100], keep_rows=keep_rows, progress=progress)
+    try:
+        return run.run()
+    finally:
+        run.close()
+
+
+def analyze(models) -> None:
+    """Refresh the query planner's statistics for `models`' tables after a bulk load.
+
+    SQLite never gathers statistics by itself: without them a download of 20,000 sources takes
+    minutes instead of seconds. `analysis_limit` keeps it to a sample, so it costs well under a
+    second even at a million rows (it takes the write lock, briefly, to store them)."""
+    tables = sorted({model._meta.db_table for model in models} | {m._meta.db_table for m in _related_tables(models)})
+    quote = connection.ops.quote_name
+    with connection.cursor() as cursor:
+        if connection.vendor == "sqlite":
+            cursor.execute("PRAGMA analysis_limit = 1000")
+        for table in tables:
+            cursor.execute(f"ANALYZE {quote(table)}")
+        if connection.vendor == "sqlite":
+            cursor.execute("PRAGMA optimize")
+
+
+def _related_tables(models):
+    """The history and many-to-many tables that are loaded with `models`."""
+    for model in models:
+        history = getattr(model, "history", None)
+        if history is not None:
+            yield history.model
+        for many in model._meta.local_many_to_many:
+            yield many.remote_field.through
 
 
 class _Import(TableRules):
@@ -157,17 +254,37 @@ class _Import(TableRules):
         self.progress = progress or (lambda description, total: _NoProgress())
         self.can_publish = user is None or user.has_perm(PUBLISH_PERMISSION)
         self.problems: list[Problem] = []
+        # Stored rows looked up by natural key (a cache, bounded by CACHE_LIMIT).
         self.objects: dict[str, dict[str, object]] = {table.key: {} for table in TABLES}
+        # The import's own rows by natural key: their pk, or None while they are new.
+        self.imported: dict[str, dict[str, int | None]] = {table.key: {} for table in TABLES}
+        self.imported_digests: dict[str, str] = {}  # SHA-256 of an imported source's text -> its slug
+        # Written rows' pks by natural key, for the tables later files of this import refer to.
+        self.written: dict[str, dict[str, int]] = {table.key: {} for table in TABLES}
         self.broken: set[str] = set()
         self.stored_monuments: dict[int, set[int]] | None = None
         self.stored_monument_slugs: dict[int, list[str]] = {}
+        self.spool = _Spool()
+        self.texts = _Texts() if "citations" in files and "sources" in files else None
+        self.referred = {
+            column.target
+            for key in files
+            for column in TABLES_BY_KEY[key].columns
+            if isinstance(column, (Reference, ManyReference))
+        }
+
+    def close(self):
+        self.spool.close()
+        if self.texts is not None:
+            self.texts.close()
 
     # -- entry point ---------------------------------------------------------------------------
 
     def run(self) -> ImportReport:
+        started = time.perf_counter()
         plans = []
-        total = sum(len(csv.rows) for csv in self.files.values())
-        bar = self.progress("Checking", total)
+        counts = [csv.count for csv in self.files.values()]
+        bar = self.progress("Checking", None if None in counts else sum(counts))
         for table in TABLES:
             csv = self.files.get(table.key)
             if csv is not None:
@@ -177,13 +294,16 @@ class _Import(TableRules):
         order = {plan.report.file: index for index, plan in enumerate(plans)}
         self.problems.sort(key=lambda problem: (order.get(problem.file, -1), problem.line or 0))
         report = ImportReport(tables=[plan.report for plan in plans], problems=self.problems, dry_run=self.dry_run)
+        report.timings["plan"] = time.perf_counter() - started
         if self.problems:
             return report
-        bar = self.progress("Writing", total)
+        bar = self.progress("Writing", sum(plan.report.rows for plan in plans))
+        started = time.perf_counter()
         try:
             with transaction.atomic():
                 for plan in plans:
-                    self.write(plan)
+                    for offset in plan.offsets:
+                        self.write(plan, self.spool.load(offset))
                     bar.update(plan.report.rows)
                 self.check_published(plans)
                 if self.problems or self.dry_run:
@@ -196,6 +316,7 @@ class _Import(TableRules):
             )
         finally:
             bar.close()
+        report.timings["write"] = time.perf_counter() - started
         return report
 
     def problem(self, plan: _Plan, line: int | None, column: str | None, message: str) -> None:
@@ -203,30 +324,53 @@ class _Import(TableRules):
 
     # -- phase 1: plan ---------------------------------------------------------------------------
 
-    def plan(self, table: Table, csv: CSVTable, bar) -> _Plan:
+    def plan(self, table: Table, csv, bar) -> _Plan:
         plan = _Plan(table, csv)
         columns = self.check_header(plan)
         if columns is None:
             self.broken.add(table.key)
-            bar.update(len(csv.rows))
             return plan
-        rows = []
-        width = len(columns)
-        for line, cells in csv.rows:
-            if len(cells) != width:
-                self.problem(plan, line, None, f"the row has {len(cells)} cells; the header has {width}.")
-                continue
-            values = {}
-            for column, raw in zip(columns, cells, strict=True):
-                try:
-                    values[column.name] = column.parse(raw)
-                except CellError as error:
-                    self.problem(plan, line, column.name, str(error))
-            rows.append((line, values))
         builder = getattr(self, f"build_{table.key}", self.build_by_slug)
-        builder(plan, columns, rows)
-        bar.update(len(csv.rows))
+        begin, finish = getattr(self, f"begin_{table.key}", None), getattr(self, f"finish_{table.key}", None)
+        if begin is not None:
+            begin(plan)
+        width = len(columns)
+        rows = []
+        try:
+            for line, cells in csv.rows:
+                plan.report.rows += 1
+                if len(cells) != width:
+                    self.problem(plan, line, None, f"the row has {len(cells)} cells; the header has {width}.")
+                    continue
+                values = {}
+                for column, raw in zip(columns, cells, strict=True):
+                    try:
+                        values[column.name] = column.parse(raw)
+                    except CellError as error:
+                        self.problem(plan, line, column.name, str(error))
+                rows.append((line, values))
+                if len(rows) >= CHUNK_ROWS:
+                    self.plan_chunk(plan, builder, columns, rows, bar)
+                    rows = []
+        except CSVFileError as error:
+            self.problems.append(Problem(error.file, error.line, None, error.message))
+            self.broken.add(table.key)
+            return plan
+        self.plan_chunk(plan, builder, columns, rows, bar)
+        if finish is not None:
+            finish(plan)
         return plan
+
+    def plan_chunk(self, plan: _Plan, builder, columns, rows, bar) -> None:
+        for cache in self.objects.values():
+            if len(cache) > CACHE_LIMIT:
+                cache.clear()
+        builder(plan, columns, rows)
+        if plan.new or plan.changed:
+            if not self.problems:  # once anything is wrong, nothing will be written
+                plan.offsets.append(self.spool.dump((plan.new, plan.changed, sorted(plan.changed_fields))))
+            plan.start_chunk()
+        bar.update(len(rows))
 
     def check_header(self, plan: _Plan):
         header = plan.csv.header
@@ -264,9 +408,13 @@ class _Import(TableRules):
         return found
 
     def resolve(self, target: str, keys: Iterable[str]) -> None:
-        """Load into self.objects the rows of `target` that `keys` name and the import does not hold."""
-        known = self.objects[target]
-        missing = {key for key in keys if key is not None and key not in known}
+        """Cache in self.objects the stored rows of `target` that `keys` name and the import does not hold."""
+        known, imported = self.objects[target], self.imported[target]
+        missing = {
+            key
+            for key in keys
+            if key is not None and key not in known and key not in imported and key not in self.imported_digests
+        }
         if not missing:
             return
         model = TABLES_BY_KEY[target].model
@@ -278,17 +426,23 @@ class _Import(TableRules):
         known.update(self.fetch(model, "slug", missing))
 
     def lookup(self, plan: _Plan, line: int, column: Reference, key: str | None):
+        """The row `key` names: stored, or of this import (then a stand-in holding its slug and,
+        once stored, its pk; the write phase fills in the pks of new rows)."""
         if key is None:
             return None
-        obj = self.objects[column.target].get(key)
-        if obj is None and column.target not in self.broken:
-            target = TABLES_BY_KEY[column.target]
-            what = "slug or SHA-256" if column.target == "sources" else "slug"
+        target = column.target
+        slug = self.imported_digests.get(key, key) if target == "sources" else key
+        if slug in self.imported[target]:
+            return TABLES_BY_KEY[target].model(pk=self.imported[target][slug], slug=slug)
+        obj = self.objects[target].get(key)
+        if obj is None and target not in self.broken:
+            table = TABLES_BY_KEY[target]
+            what = "slug or SHA-256" if target == "sources" else "slug"
             self.problem(
                 plan,
                 line,
                 column.name,
-                f"no {target.model._meta.verbose_name} with {what} “{key}” in the archive or in {target.file_name}.",
+                f"no {table.model._meta.verbose_name} with {what} “{key}” in the archive or in {table.file_name}.",
             )
         return obj
 
@@ -353,16 +507,43 @@ class _Import(TableRules):
         return model(**fields), list(fields)
 
     def settle(self, plan: _Plan, line: int, obj, changed: list[str], before, *, extra_change: bool = False) -> None:
-        plan.lines[id(obj)] = line
+        """Count the row, and queue what is to be written: every field's value, the natural keys of
+        the rows of this import it refers to that have no pk yet, and its monuments."""
+        monuments = plan.monuments.pop(id(obj), None)
         if obj.pk is None:
-            plan.new.append(obj)
+            plan.new.append((line, self.values_of(obj), self.pending_of(obj), self.monument_keys(monuments)))
             self.outcome(plan, line, obj, NEW)
         elif changed or extra_change:
-            plan.changed.append(obj)
+            plan.changed.append((line, self.values_of(obj), self.pending_of(obj), self.monument_keys(monuments)))
             plan.changed_fields.update(changed)
             self.outcome(plan, line, obj, UPDATE, before)
         else:
             self.outcome(plan, line, obj, UNCHANGED)
+
+    @staticmethod
+    def values_of(obj) -> tuple:
+        values = []
+        for concrete in obj._meta.concrete_fields:
+            value = getattr(obj, concrete.attname)
+            values.append(value.name if isinstance(value, FieldFile) else value)
+        return tuple(values)
+
+    @staticmethod
+    def pending_of(obj) -> dict | None:
+        pending = None
+        for concrete in obj._meta.concrete_fields:
+            if concrete.is_relation and getattr(obj, concrete.attname) is None and concrete.is_cached(obj):
+                related = concrete.get_cached_value(obj)
+                if related is not None and related.pk is None:
+                    pending = pending or {}
+                    pending[concrete.attname] = (TABLES_BY_MODEL_KEY[type(related)], related.slug)
+        return pending
+
+    @staticmethod
+    def monument_keys(monuments) -> list | None:
+        if monuments is None:
+            return None
+        return [monument.pk if monument.pk is not None else monument.slug for monument in monuments]
 
     def prefetch_references(self, columns, rows) -> None:
         for column in columns:
@@ -388,7 +569,8 @@ class _Import(TableRules):
         prepare = getattr(self, f"prepare_{key}", None)
         if prepare is not None:
             prepare(plan, rows, existing)
-        seen: dict[str, int] = {}
+        seen = plan.seen
+        imported = self.imported[key]
         for line, values in rows:
             slug = values.get("slug")
             if slug is None:
@@ -405,32 +587,58 @@ class _Import(TableRules):
                 before = self.snapshot(plan, obj)
                 original = {"status": obj.status} if key == "incidents" else None
                 changed = self.apply(plan, line, obj, columns, values, skip=("slug", "sha256"))
-            self.objects[key][slug] = obj
+            imported[slug] = obj.pk
             extra = hook(plan, line, obj, values, changed, original) if hook else False
             self.settle(plan, line, obj, changed, before, extra_change=bool(extra))
 
     # -- phase 2: write --------------------------------------------------------------------------
 
-    def write(self, plan: _Plan) -> None:
+    def instances(self, plan: _Plan, records, *, stored: bool) -> list:
+        """Model instances from spooled records, with the pks of the rows they refer to that
+        this import has just written."""
         model = plan.table.model
-        if plan.table.key == "incidents":
-            self.write_incidents(plan)
-            return
-        if plan.new:
-            bulk_create_with_history(
-                plan.new, model, batch_size=BATCH_SIZE, default_user=self.user, default_change_reason=self.reason
-            )
-        if plan.changed:
-            bulk_update_with_history(
-                plan.changed,
-                model,
-                sorted(plan.changed_fields),
-                batch_size=BATCH_SIZE,
-                default_user=self.user,
-                default_change_reason=self.reason,
-            )
+        objs = []
+        for _line, values, pending, monuments in records:
+            obj = model(*values)
+            if stored:
+                obj._state.adding = False
+                obj._state.db = connection.alias
+            if pending:
+                for attname, (target, slug) in pending.items():
+                    setattr(obj, attname, self.written[target][slug])
+            if monuments is not None:
+                written = self.written["monuments"]
+                plan.monuments[id(obj)] = [key if isinstance(key, int) else written[key] for key in monuments]
+            objs.append(obj)
+        return objs
 
-    def write_incidents(self, plan: _Plan) -> None:
+    def write(self, plan: _Plan, chunk) -> None:
+        new_records, changed_records, changed_fields = chunk
+        model = plan.table.model
+        new = self.instances(plan, new_records, stored=False)
+        changed = self.instances(plan, changed_records, stored=True)
+        if plan.table.key == "incidents":
+            self.write_incidents(plan, new, changed, changed_fields)
+        else:
+            if new:
+                bulk_create_with_history(
+                    new, model, batch_size=BATCH_SIZE, default_user=self.user, default_change_reason=self.reason
+                )
+            if changed:
+                bulk_update_with_history(
+                    changed,
+                    model,
+                    changed_fields,
+                    batch_size=BATCH_SIZE,
+                    default_user=self.user,
+                    default_change_reason=self.reason,
+                )
+        if plan.table.key == "citations":
+            plan.touched_incidents.update(obj.incident_id for obj in changed)
+        if plan.table.key in self.referred and plan.table.natural_key == ("slug",):
+            self.written[plan.table.key].update((obj.slug, obj.pk) for obj in new)
+
+    def write_incidents(self, plan: _Plan, new: list, changed: list, changed_fields: list[str]) -> None:
         """Incidents, their monuments, and history rows that record the monuments too.
 
         simple-history's bulk helpers skip many-to-many fields, and the incident's history tracks
@@ -439,24 +647,23 @@ class _Import(TableRules):
         """
         history = Incident.history
         Through = Incident.monuments.through
-        if plan.new:
-            Incident.objects.bulk_create(plan.new, batch_size=BATCH_SIZE)
-        if plan.changed:
-            fields = sorted(plan.changed_fields)
-            if fields:
-                Incident.objects.bulk_update(plan.changed, fields, batch_size=BATCH_SIZE)
-        relinked = [obj for obj in plan.changed if id(obj) in plan.monuments]
+        if new:
+            Incident.objects.bulk_create(new, batch_size=BATCH_SIZE)
+        if changed and changed_fields:
+            Incident.objects.bulk_update(changed, changed_fields, batch_size=BATCH_SIZE)
+        relinked = [obj for obj in changed if id(obj) in plan.monuments]
+        relinked_ids = {id(obj) for obj in relinked}
         for chunk in chunks([obj.pk for obj in relinked]):
             Through.objects.filter(incident_id__in=chunk).delete()
         links = [
-            Through(incident_id=obj.pk, monument_id=monument.pk)
-            for obj in [*plan.new, *relinked]
-            for monument in plan.monuments.get(id(obj), ())
+            Through(incident_id=obj.pk, monument_id=monument)
+            for obj in [*new, *relinked]
+            for monument in plan.monuments.pop(id(obj), ())
         ]
         Through.objects.bulk_create(links, batch_size=BATCH_SIZE)
 
         records = []
-        for objs, update in ((plan.new, False), (plan.changed, True)):
+        for objs, update in ((new, False), (changed, True)):
             if objs:
                 records += history.bulk_history_create(
                     objs,
@@ -467,7 +674,7 @@ class _Import(TableRules):
                 )
         # The historical rows record each incident's monuments as written: the links just made,
         # and the stored links of updated incidents whose monuments did not change.
-        unlinked = [obj.pk for obj in plan.changed if id(obj) not in plan.monuments]
+        unlinked = [obj.pk for obj in changed if id(obj) not in relinked_ids]
         for chunk in chunks(unlinked):
             links += list(Through.objects.filter(incident_id__in=chunk))
         by_incident: dict[int, list] = {}
@@ -492,25 +699,27 @@ class _Import(TableRules):
                 cursor.executemany(sql, chunk)
 
     def check_published(self, plans: list[_Plan]) -> None:
-        """A published incident needs a citation: checked once its citations are written."""
+        """Once everything is written: every incident the import publishes has a supporting
+        citation, and no citation the import changed leaves a published incident without one
+        (the model layer's rules and messages)."""
         for plan in plans:
-            if plan.table.key != "incidents" or not plan.published:
-                continue
-            by_pk = {obj.pk: obj for obj in plan.published}
-            bare = []
-            for chunk in chunks(sorted(by_pk)):
-                bare += (
-                    Incident.objects.filter(pk__in=chunk)
-                    .annotate(n=Count("citations"))
-                    .filter(Q(n=0))
-                    .values_list("pk", flat=True)
-                )
-            for pk in sorted(bare, key=lambda pk: plan.lines[id(by_pk[pk])]):
-                obj = by_pk[pk]
-                self.problem(
-                    plan,
-                    plan.lines[id(obj)],
-                    "status",
-                    f"“{obj.slug}” is published but has no citation; add its citations (citations.csv) "
-                    "or import it as draft.",
-                )
+            if plan.table.key == "incidents" and plan.published:
+                bare = []
+                for chunk in chunks(sorted(plan.published)):
+                    bare += Incident.objects.filter(slug__in=chunk).published().uncited().values_list("slug", flat=True)
+                for slug in sorted(bare, key=plan.published.get):
+                    self.problem(
+                        plan,
+                        plan.published[slug],
+                        "status",
+                        f"“{slug}”: {NEEDS_CITATION} Add its citations (citations.csv) or import it as draft.",
+                    )
+            if plan.table.key == "citations" and plan.touched_incidents:
+                try:
+                    check_published_keep_citations(plan.touched_incidents)
+                except ValidationError as error:
+                    for message in error.messages:
+                        self.problem(plan, None, "stance", message)
+
+
+TABLES_BY_MODEL_KEY = {table.model: table.key for table in TABLES}

@@ -1,10 +1,12 @@
 """The archive's rules for each table, applied in bulk while the engine plans an import.
 
 Each `check_<table>` runs per row after the row's values are set on its instance; `prepare_<table>`
-fetches, once per file, what the checks need; citations and images have builders of their own
-(a citation's key is known only once its quote is anchored; an image is keyed by its file).
-They mirror the models' `clean()` rules without their per-row queries (Incident.clean asks the
-database whether the incident has citations; here that is checked once, after writing).
+fetches, once per chunk of rows, what the checks need; `begin_<table>` and `finish_<table>` hold
+the rules across the whole file (the same text twice). Citations and images have builders of their
+own (a citation's key is known only once its quote is anchored; an image is keyed by its file).
+They mirror the models' `clean()` rules without their per-row queries, and word them with the
+model layer's messages (archive.models: NEEDS_REASON, CITED_TEXT_IS_EVIDENCE; a published
+incident's citation is checked once, after writing, with `Incident.objects.uncited()`).
 """
 
 from __future__ import annotations
@@ -17,7 +19,8 @@ from django.utils import timezone
 from ..boilerplate import reading_text
 from ..images import check_stored_image, needs_cleaning
 from ..models import Citation, Image, Incident, Source, Status
-from ..models.sources import sha256_of
+from ..models.incidents import NEEDS_REASON
+from ..models.sources import CITED_TEXT_IS_EVIDENCE, sha256_of
 from ..quotes import QuoteNotFound
 from .tables import TABLES_BY_KEY, Reference
 
@@ -48,6 +51,10 @@ class TableRules:
     def check_monuments(self, plan, line, obj, values, changed, original):
         self._located(plan, line, obj, values)
 
+    def begin_sources(self, plan) -> None:
+        self.seen_hashes: dict[str, tuple[int, str]] = {}
+        self.twins: list[tuple[int, str]] = []  # (line, slug of the stored source with that text)
+
     def prepare_sources(self, plan, rows, existing) -> None:
         texts = {sha256_of(values["received_text"]) for _line, values in rows if values.get("received_text")}
         self.stored_hashes = self.fetch(Source, "sha256", texts)
@@ -60,11 +67,18 @@ class TableRules:
         ]
         self.cited_sources = set()
         for chunk in chunks(changed_text):
-            self.cited_sources.update(
-                Citation.objects.filter(source_id__in=chunk).values_list("source_id", flat=True).distinct()
-            )
-        self.seen_hashes: dict[str, tuple[int, str]] = {}
-        self.source_slugs = {values.get("slug") for _line, values in rows}
+            self.cited_sources.update(Source.objects.filter(pk__in=chunk).cited().values_list("pk", flat=True))
+
+    def finish_sources(self, plan) -> None:
+        # A stored twin is no clash when this file gives that source another text: known at the end.
+        for line, slug in self.twins:
+            if slug not in plan.seen:
+                self.problem(
+                    plan,
+                    line,
+                    "received_text",
+                    f"this exact text is already in the archive as the source “{slug}”; use that slug.",
+                )
 
     def check_sources(self, plan, line, obj, values, changed, original):
         if "received_text" not in values:
@@ -79,20 +93,10 @@ class TableRules:
                 "does not match the received text: the text was altered or the checksum belongs to another text.",
             )
         if "received_text" in changed and obj.pk is not None and obj.pk in self.cited_sources:
-            self.problem(
-                plan,
-                line,
-                "received_text",
-                f"the source “{obj.slug}” is cited, so its received text is evidence and cannot change.",
-            )
+            self.problem(plan, line, "received_text", f"“{obj.slug}”: {CITED_TEXT_IS_EVIDENCE}")
         twin = self.stored_hashes.get(digest)
-        if twin is not None and twin.slug != obj.slug and twin.slug not in self.source_slugs:
-            self.problem(
-                plan,
-                line,
-                "received_text",
-                f"this exact text is already in the archive as the source “{twin.slug}”; use that slug.",
-            )
+        if twin is not None and twin.slug != obj.slug:
+            self.twins.append((line, twin.slug))
         if digest in self.seen_hashes:
             other_line, other_slug = self.seen_hashes[digest]
             self.problem(plan, line, "received_text", f"the same text as line {other_line} (“{other_slug}”).")
@@ -101,7 +105,9 @@ class TableRules:
             obj.sha256 = digest
             obj.reading_text = reading_text(obj.received_text)
             changed.extend(["sha256", "reading_text"])
-        self.objects["sources"][digest] = obj
+        self.imported_digests[digest] = obj.slug
+        if self.texts is not None:
+            self.texts.put(obj.slug, obj.received_text)
 
     def prepare_incidents(self, plan, rows, existing) -> None:
         self.stored_monuments: dict[int, set[int]] | None = {}
@@ -124,7 +130,7 @@ class TableRules:
         if obj.occurred_from and obj.occurred_to and obj.occurred_to < obj.occurred_from:
             self.problem(plan, line, "occurred_to", "the end of the date range is before its start.")
         if obj.status == Status.WITHDRAWN and not (obj.withdrawn_reason or "").strip():
-            self.problem(plan, line, "withdrawn_reason", "say why the incident is withdrawn.")
+            self.problem(plan, line, "withdrawn_reason", NEEDS_REASON)
         if not self.can_publish:
             if obj.status != Status.DRAFT:
                 self.problem(
@@ -150,7 +156,7 @@ class TableRules:
                 obj.withdrawn_by = self.user
                 changed.append("withdrawn_by")
         if obj.status == Status.PUBLISHED:
-            plan.published.append(obj)
+            plan.published[obj.slug] = line
         if obj.pk is not None and changed:
             obj.updated_at = timezone.now()
             changed.append("updated_at")
@@ -171,13 +177,31 @@ class TableRules:
                 return True
         return False
 
+    def imported_texts(self, rows) -> dict[str, str]:
+        """The received texts of this import's sources that the rows cite, by slug."""
+        slugs = set()
+        for _line, values in rows:
+            key = values.get("source")
+            slug = self.imported_digests.get(key, key)
+            if slug in self.imported["sources"]:
+                slugs.add(slug)
+        texts = self.texts.get(slugs) if self.texts is not None else {}
+        stored = slugs - set(texts)  # in sources.csv without a received_text column
+        for chunk in chunks(sorted(stored)):
+            texts.update(Source.objects.filter(slug__in=chunk).values_list("slug", "received_text"))
+        return texts
+
     def build_citations(self, plan, columns, rows) -> None:
         self.prefetch_references(columns, rows)
         incident_column = TABLES_BY_KEY["citations"].by_name["incident"]
         source_column = TABLES_BY_KEY["citations"].by_name["source"]
-        incident_ids = sorted(
-            {obj.pk for obj in (self.objects["incidents"].get(v.get("incident")) for _l, v in rows) if obj and obj.pk}
-        )
+        incident_ids = set()
+        for _line, values in rows:
+            key = values.get("incident")
+            stored = self.imported["incidents"].get(key) or getattr(self.objects["incidents"].get(key), "pk", None)
+            if stored is not None:
+                incident_ids.add(stored)
+        incident_ids = sorted(incident_ids)
         existing: dict[tuple, Citation] = {}
         stored = Citation.objects.select_related("incident", "source").defer(
             "source__received_text", "source__reading_text"
@@ -185,12 +209,15 @@ class TableRules:
         for chunk in chunks(incident_ids):
             for citation in stored.filter(incident_id__in=chunk):
                 existing[(citation.incident_id, citation.source_id, citation.position_start)] = citation
-        seen: dict[tuple, int] = {}
+        texts = self.imported_texts(rows)
+        seen = plan.seen
         for line, values in rows:
             incident = self.lookup(plan, line, incident_column, values.get("incident"))
             source = self.lookup(plan, line, source_column, values.get("source"))
             if incident is None or source is None or "quote" not in values:
                 continue
+            if source.slug in texts:  # a source of this import: a stand-in, given its text
+                source.received_text = texts[source.slug]
             probe = Citation(
                 incident=incident,
                 source=source,

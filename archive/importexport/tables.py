@@ -15,7 +15,7 @@ import re
 from django.core.exceptions import ValidationError
 from django.core.validators import MaxLengthValidator
 from django.db import models
-from django.db.models import Prefetch
+from django.db.models import Prefetch, Q
 from django.utils import timezone
 
 from ..models import Actor, Citation, Image, Incident, Monument, Site, Source
@@ -468,18 +468,24 @@ def with_related(key: str, queryset):
     return queryset
 
 
+# Synthetic rows (generate_synthetic's benchmark filler) are never part of the archive: every
+# table starts from its model's `curated()`.
 EXPORT_QUERYSETS = {
-    "sites": lambda: Site.objects.order_by("slug"),
-    "actors": lambda: Actor.objects.order_by("slug"),
-    "sources": lambda: Source.objects.order_by("slug"),
-    "monuments": lambda: with_related("monuments", Monument.objects.order_by("slug")),
-    # Synthetic incidents are benchmark filler, never part of the archive.
+    "sites": lambda: Site.objects.curated().order_by("slug"),
+    "actors": lambda: Actor.objects.curated().order_by("slug"),
+    "sources": lambda: Source.objects.curated().order_by("slug"),
+    "monuments": lambda: with_related("monuments", Monument.objects.curated().order_by("slug")),
     "incidents": lambda: with_related("incidents", Incident.objects.curated().order_by("slug")),
     "citations": lambda: with_related(
         "citations",
-        Citation.objects.filter(incident__is_synthetic=False).order_by(
+        Citation.objects.filter(incident__in=Incident.objects.curated(), source__in=Source.objects.curated()).order_by(
             "incident__slug", "source__slug", "position_start", "pk"
         ),
     ),
-    "images": lambda: with_related("images", Image.objects.exclude(incident__is_synthetic=True).order_by("file", "pk")),
+    "images": lambda: with_related(
+        "images",
+        Image.objects.filter(Q(incident=None) | Q(incident__in=Incident.objects.curated()))
+        .filter(Q(monument=None) | Q(monument__in=Monument.objects.curated()))
+        .order_by("file", "pk"),
+    ),
 }

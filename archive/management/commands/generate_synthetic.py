@@ -24,6 +24,7 @@ from django.db import transaction
 from django.utils import timezone
 
 from archive.boilerplate import reading_text
+from archive.importexport.engine import analyze
 from archive.models import (
     Actor,
     ActorKind,
@@ -39,10 +40,11 @@ from archive.models import (
     Stance,
     Status,
 )
+from archive.models.places import SYNTHETIC_SLUG_PREFIX
 from archive.models.sources import sha256_of
 from archive.quotes import anchor_at
 
-PREFIX = "synthetic-"
+PREFIX = SYNTHETIC_SLUG_PREFIX
 FIRST_DAY = datetime.date(2011, 3, 15)
 LAST_DAY = datetime.date(2024, 12, 31)
 MONUMENTS = 40
@@ -250,6 +252,7 @@ def generate(incident_count, seed=2015):
                 )
         Through.objects.bulk_create(links, batch_size=BATCH)
         Citation.objects.bulk_create(citations, batch_size=BATCH)
+    analyze([Site, Monument, Actor, Source, Incident, Citation])
     return {"incidents": len(incidents), "citations": len(citations), "sources": len(sources)}
 
 

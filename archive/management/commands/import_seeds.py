@@ -10,6 +10,8 @@ from django.conf import settings
 from django.core.management.base import BaseCommand, CommandError
 
 from archive.importers import SeedImportError, import_seeds
+from archive.importexport.engine import analyze
+from archive.models import Source
 
 
 class Command(BaseCommand):
@@ -32,6 +34,8 @@ class Command(BaseCommand):
                 self.stdout.write(f"created {slug}")
             for slug in report.updated:
                 self.stdout.write(f"updated {slug}")
+        if report.created or report.updated:
+            analyze([Source])
         for name in report.unlisted_files:
             self.stderr.write(self.style.WARNING(f"{name} is in the seeds folder but not in manifest.csv; skipped."))
         self.stdout.write(self.style.SUCCESS(report.summary()))

@@ -16,6 +16,8 @@ from django.core.serializers.base import DeserializationError
 from django.db import transaction
 from simple_history.utils import get_history_manager_for_model
 
+from archive.importexport.engine import analyze
+
 
 class Command(BaseCommand):
     help = "Add the curated Palmyra record's objects that are not in the archive yet; never overwrite."
@@ -52,6 +54,7 @@ class Command(BaseCommand):
             raise CommandError(f"{path}: {error}") from None
 
         if added:
+            analyze({type(instance) for instance in added})
             self.stdout.write(
                 self.style.SUCCESS(f"Added {len(added)} object(s) from {path.name}; kept {kept} already there.")
             )
