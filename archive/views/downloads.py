@@ -2,23 +2,24 @@
 
 Published incidents only (with the incident list's filters), sources only when a published
 incident cites them and never their full text (the public sees the cited passages), monuments with
-their derived condition. Rows are read with `.iterator(chunk_size=…)` and written one by one, so
-memory does not grow with the number of rows. CSV cells go through the same formula escaping as
+their derived condition. Rows are read as tuples with `.iterator(chunk_size=…)` and written a chunk
+at a time, so memory does not grow with the number of rows. CSV cells go through the same formula escaping as
 every other export (archive.importexport.csvfile).
 """
 
 import json
+import re
 from decimal import Decimal
 
-from django.db.models import Count, OuterRef, Prefetch, Subquery
-from django.db.models.functions import Coalesce
+from django.db.models import Count, Q
 from django.http import Http404, HttpResponseBadRequest, StreamingHttpResponse
+from django.urls import reverse
 from django.views.decorators.http import require_safe
 
 from ..filters import IncidentFilter
 from ..importexport.csvfile import csv_lines
 from ..importexport.tables import format_value
-from ..models import Citation, Incident, Monument, Source
+from ..models import Citation, Incident, Monument, Source, Stance
 
 CHUNK_SIZE = 500
 
@@ -78,25 +79,17 @@ def incident_download(request, fmt):
         errors = "; ".join(f"{name}: {' '.join(messages)}" for name, messages in filterset.errors.items())
         return HttpResponseBadRequest(f"Bad filter: {errors}", content_type="text/plain; charset=utf-8")
     direction = "-" if filterset.descending else ""
-    citations = Citation.objects.public().select_related("source").only(
-        "incident_id", "quote", "position_start", "position_end", "claimant", "evidence_kind", "stance",
-        "source__slug", "source__published_on",
-    ).order_by("source__published_on", "position_start")  # fmt: skip
-    queryset = (
-        filterset.qs.with_counts()
-        .select_related("site", "perpetrator")
-        .prefetch_related(
-            Prefetch("monuments", queryset=Monument.objects.public().order_by("slug")),
-            *([Prefetch("citations", queryset=citations)] if fmt != "csv" else []),
-        )
-        .order_by(f"{direction}occurred_from", f"{direction}slug")
+    rows = (
+        filterset.qs.order_by(f"{direction}occurred_from", f"{direction}slug")
+        .values_list(*INCIDENT_FIELDS)
+        .iterator(chunk_size=CHUNK_SIZE)
     )
-    records = (_incident_record(request, incident, citations=fmt != "csv") for incident in _iterate(queryset))
+    records = _incident_records(request, rows, passages=fmt != "csv")
     if fmt == "csv":
         return _csv_response("incidents", INCIDENT_COLUMNS, records)
     if fmt == "json":
         return _json_response("incidents", records)
-    return _geojson_response("incidents", ((_geometry(r.pop("_points")), r) for r in records))
+    return _geojson_response("incidents", records)
 
 
 @require_safe
@@ -104,92 +97,211 @@ def monument_download(request, fmt):
     if fmt not in ("csv", "json", "geojson"):
         raise Http404("Monuments download as csv, json or geojson.")
     queryset = Monument.objects.public().with_condition().select_related("site").order_by("name", "slug")
-    records = (_monument_record(request, monument) for monument in _iterate(queryset))
+    records = (_monument_record(request, monument) for monument in queryset.iterator(chunk_size=CHUNK_SIZE))
     if fmt == "csv":
-        return _csv_response("monuments", MONUMENT_COLUMNS, records)
+        return _csv_response("monuments", MONUMENT_COLUMNS, _chunked(records))
     if fmt == "json":
-        return _json_response("monuments", records)
-    return _geojson_response("monuments", ((_geometry([_point(r["latitude"], r["longitude"])]), r) for r in records))
+        return _json_response("monuments", _chunked((_json_ready(r), None) for r in records))
+    return _geojson_response(
+        "monuments", _chunked((_json_ready(r), _geometry([_point(r["latitude"], r["longitude"])])) for r in records)
+    )
 
 
 @require_safe
 def source_download(request, fmt):
     if fmt not in ("csv", "json"):
         raise Http404("Sources download as csv or json.")
-    passages = (
-        Citation.objects.public()
-        .select_related("incident")
-        .only("source_id", "quote", "position_start", "position_end", "incident__slug")
-        .order_by("position_start", "pk")
-    )
-    queryset = (
+    rows = (
+        # The received text is evidence the public does not get whole (copyright): never selected.
         Source.objects.public()
-        # The received text is evidence the public does not get whole (copyright): never loaded.
-        .defer("received_text", "reading_text")
-        .annotate(incident_count=_published_incident_count())
         .order_by("-published_on", "slug")
+        .values_list(*SOURCE_FIELDS)
+        .iterator(chunk_size=CHUNK_SIZE)
     )
-    if fmt == "json":
-        queryset = queryset.prefetch_related(Prefetch("citations", queryset=passages, to_attr="public_passages"))
-    records = (_source_record(request, source, passages=fmt == "json") for source in _iterate(queryset))
+    records = _source_records(request, rows, passages=fmt == "json")
     if fmt == "csv":
         return _csv_response("sources", SOURCE_COLUMNS, records)
     return _json_response("sources", records)
 
 
-def _published_incident_count():
-    citing = (
-        Citation.objects.public()
-        .filter(source=OuterRef("pk"))
-        .order_by()
-        .values("source")
-        .annotate(n=Count("incident", distinct=True))
-        .values("n")
-    )
-    return Coalesce(Subquery(citing), 0)
+# Rows are read as tuples, CHUNK_SIZE at a time; what each chunk needs from other tables (monuments,
+# citation counts, cited passages) is fetched with one query per chunk keyed by its ids, instead of
+# a correlated subquery per row. Each chunk is written as one piece of the response.
+
+INCIDENT_FIELDS = (
+    "pk", "slug", "title", "kind", "site__slug", "perpetrator__slug", "victims", "occurred_from", "occurred_to",
+    "date_precision", "date_wording", "assessment", "description", "site__latitude", "site__longitude",
+)  # fmt: skip
+SOURCE_FIELDS = (
+    "pk", "slug", "title", "publisher", "origin", "byline", "url", "published_on", "date_precision", "language",
+    "sha256",
+)  # fmt: skip
 
 
-def _iterate(queryset):
-    return queryset.iterator(chunk_size=CHUNK_SIZE)
+def _batches(rows):
+    batch = []
+    for row in rows:
+        batch.append(row)
+        if len(batch) == CHUNK_SIZE:
+            yield batch
+            batch = []
+    if batch:
+        yield batch
 
 
-def _incident_record(request, incident, *, citations):
-    record = {
-        "slug": incident.slug,
-        "title": incident.title,
-        "kind": incident.kind,
-        "site": incident.site.slug,
-        "monuments": [monument.slug for monument in incident.monuments.all()],
-        "perpetrator": incident.perpetrator.slug,
-        "victims": incident.victims,
-        "occurred_from": incident.occurred_from.isoformat(),
-        "occurred_to": incident.occurred_to.isoformat(),
-        "date_precision": incident.date_precision,
-        "date_wording": incident.date_wording,
-        "assessment": incident.assessment,
-        "description": incident.description,
-        "citations": incident.citation_count,
-        "independent_origins": incident.origin_count,
-        "url": request.build_absolute_uri(incident.get_absolute_url()),
+def _url_maker(request, name):
+    """slug → absolute URL of its public page, without a reverse() per row for ordinary slugs."""
+    head, _, tail = request.build_absolute_uri(reverse(f"archive:{name}", kwargs={"slug": "SLUG"})).rpartition("SLUG")
+
+    def url(slug):
+        if _PLAIN_SLUG(slug):
+            return f"{head}{slug}{tail}"
+        return request.build_absolute_uri(reverse(f"archive:{name}", kwargs={"slug": slug}))
+
+    return url
+
+
+_PLAIN_SLUG = re.compile(r"[-a-zA-Z0-9_]+").fullmatch
+
+
+def _incident_records(request, rows, *, passages):
+    """Batches of (record, geometry) for the incident rows, in their order."""
+    url = _url_maker(request, "incident-detail")
+    # Public monuments are few (they are places, not events): looked up once per download.
+    monuments = {
+        pk: (slug, _point(latitude, longitude))
+        for pk, slug, latitude, longitude in Monument.objects.public().values_list(
+            "pk", "slug", "latitude", "longitude"
+        )
     }
-    if citations:
-        record["cited_passages"] = [
-            {
-                "source": citation.source.slug,
-                "quote": citation.quote,
-                "position_start": citation.position_start,
-                "position_end": citation.position_end,
-                "claimant": citation.claimant,
-                "evidence_kind": citation.evidence_kind,
-                "stance": citation.stance,
+    through = Incident.monuments.through.objects
+    for batch in _batches(rows):
+        ids = [row[0] for row in batch]
+        counts = {
+            incident: (n, origins)
+            for incident, n, origins in Citation.objects.public()
+            .filter(incident_id__in=ids)
+            .order_by()
+            .values("incident_id")
+            .annotate(n=Count("pk"), origins=Count("source__origin", distinct=True, filter=Q(stance=Stance.SUPPORTS)))
+            .values_list("incident_id", "n", "origins")
+        }
+        monuments_of = {}
+        for incident, monument in through.filter(incident_id__in=ids).values_list("incident_id", "monument_id"):
+            if monument in monuments:
+                monuments_of.setdefault(incident, []).append(monuments[monument])
+        passages_of = {}
+        if passages:
+            cited = (
+                Citation.objects.public()
+                .filter(incident_id__in=ids)
+                .order_by("incident_id", "source__published_on", "position_start", "pk")
+                .values_list(
+                    "incident_id",
+                    "source__slug",
+                    "quote",
+                    "position_start",
+                    "position_end",
+                    "claimant",
+                    "evidence_kind",
+                    "stance",
+                )  # fmt: skip
+            )
+            for incident, source, quote, start, end, claimant, evidence_kind, stance in cited:
+                passages_of.setdefault(incident, []).append(
+                    {
+                        "source": source,
+                        "quote": quote,
+                        "position_start": start,
+                        "position_end": end,
+                        "claimant": claimant,
+                        "evidence_kind": evidence_kind,
+                        "stance": stance,
+                    }
+                )
+        records = []
+        for (
+            pk, slug, title, kind, site, perpetrator, victims, occurred_from, occurred_to, date_precision,
+            date_wording, assessment, description, site_latitude, site_longitude,
+        ) in batch:  # fmt: skip
+            places = sorted(monuments_of.get(pk, ()))
+            n, origins = counts.get(pk, (0, 0))
+            record = {
+                "slug": slug,
+                "title": title,
+                "kind": kind,
+                "site": site,
+                "monuments": [monument for monument, _point in places],
+                "perpetrator": perpetrator,
+                "victims": victims,
+                "occurred_from": occurred_from.isoformat(),
+                "occurred_to": occurred_to.isoformat(),
+                "date_precision": date_precision,
+                "date_wording": date_wording,
+                "assessment": assessment,
+                "description": description,
+                "citations": n,
+                "independent_origins": origins,
+                "url": url(slug),
             }
-            for citation in incident.citations.all()
-        ]
-        # For GeoJSON: where the incident happened, from its monuments or else its site.
-        record["_points"] = [_point(m.latitude, m.longitude) for m in incident.monuments.all()] or [
-            _point(incident.site.latitude, incident.site.longitude)
-        ]
-    return record
+            geometry = None
+            if passages:
+                record["cited_passages"] = passages_of.get(pk, [])
+                # For GeoJSON: where the incident happened, from its monuments or else its site.
+                geometry = _geometry([point for _slug, point in places] or [_point(site_latitude, site_longitude)])
+            records.append((record, geometry))
+        yield records
+
+
+def _source_records(request, rows, *, passages):
+    """Batches of (record, None) for the source rows, with the number of published incidents citing
+    each and, for JSON, their cited passages."""
+    url = _url_maker(request, "source-detail")
+    for batch in _batches(rows):
+        ids = [row[0] for row in batch]
+        citing = Citation.objects.public().filter(source_id__in=ids).order_by()
+        passages_of = {}
+        if passages:
+            incidents_of = {}
+            cited = citing.order_by("source_id", "position_start", "pk").values_list(
+                "source_id", "incident_id", "incident__slug", "quote", "position_start", "position_end"
+            )
+            for source, incident, incident_slug, quote, start, end in cited:
+                incidents_of.setdefault(source, set()).add(incident)
+                passages_of.setdefault(source, []).append(
+                    {"incident": incident_slug, "quote": quote, "position_start": start, "position_end": end}
+                )
+            counts = {source: len(incidents) for source, incidents in incidents_of.items()}
+        else:
+            counts = dict(
+                citing.values("source_id").annotate(n=Count("incident_id", distinct=True)).values_list("source_id", "n")
+            )
+        records = []
+        for pk, slug, title, publisher, origin, byline, source_url, published_on, precision, language, sha in batch:
+            record = {
+                "slug": slug,
+                "title": title,
+                "publisher": publisher,
+                "origin": origin,
+                "byline": byline,
+                "source_url": source_url,
+                "published_on": published_on.isoformat() if published_on else None,
+                "date_precision": precision,
+                "language": language,
+                "sha256": sha,
+                "incidents": counts.get(pk, 0),
+                "url": url(slug),
+            }
+            if passages:
+                record["cited_passages"] = passages_of.get(pk, [])
+            records.append((record, None))
+        yield records
+
+
+def _chunked(records):
+    """Monument records in batches of (record, geometry), as the writers below take them."""
+    for batch in _batches(records):
+        yield [item if isinstance(item, tuple) else (item, None) for item in batch]
 
 
 def _monument_record(request, monument):
@@ -206,34 +318,6 @@ def _monument_record(request, monument):
         "condition": monument.condition,
         "url": request.build_absolute_uri(monument.get_absolute_url()),
     }
-
-
-def _source_record(request, source, *, passages):
-    record = {
-        "slug": source.slug,
-        "title": source.title,
-        "publisher": source.publisher,
-        "origin": source.origin,
-        "byline": source.byline,
-        "source_url": source.url,
-        "published_on": format_value(source.published_on) or None,
-        "date_precision": source.date_precision,
-        "language": source.language,
-        "sha256": source.sha256,
-        "incidents": source.incident_count,
-        "url": request.build_absolute_uri(source.get_absolute_url()),
-    }
-    if passages:
-        record["cited_passages"] = [
-            {
-                "incident": citation.incident.slug,
-                "quote": citation.quote,
-                "position_start": citation.position_start,
-                "position_end": citation.position_end,
-            }
-            for citation in source.public_passages
-        ]
-    return record
 
 
 def _point(latitude, longitude):
@@ -262,10 +346,31 @@ def _attachment(response, name):
     return response
 
 
-def _csv_response(name, columns, records):
-    rows = ([_cell(record[column]) for column in columns] for record in records)
-    response = StreamingHttpResponse(csv_lines(columns, rows), content_type="text/csv; charset=utf-8")
+# The writers below take batches of (record, geometry) and write each batch as one piece of the
+# response. If reading a batch fails, the exception leaves the generator before the closing bracket
+# is written: the server then breaks the connection without the last chunk of the chunked encoding,
+# so the client sees an incomplete transfer rather than a file that looks whole.
+
+
+def _csv_lines(columns, batches):
+    rows = ([_cell(record[column]) for column in columns] for batch in batches for record, _geometry in batch)
+    piece = []
+    for line in csv_lines(columns, rows):
+        piece.append(line)
+        if len(piece) == CHUNK_SIZE:
+            yield "".join(piece)
+            piece = []
+    if piece:
+        yield "".join(piece)
+
+
+def _csv_response(name, columns, batches):
+    response = StreamingHttpResponse(_csv_lines(columns, batches), content_type="text/csv; charset=utf-8")
     return _attachment(response, f"{name}.csv")
+
+
+def _json_ready(record):
+    return {key: _json_value(value) for key, value in record.items()}
 
 
 def _json_value(value):
@@ -276,35 +381,38 @@ def _json_value(value):
     return format_value(value)
 
 
-def _dumps(record):
-    record.pop("_points", None)
-    return json.dumps({key: _json_value(value) for key, value in record.items()}, ensure_ascii=False)
+_dumps = json.JSONEncoder(ensure_ascii=False).encode
 
 
-def _json_lines(records):
+def _json_lines(batches):
     yield "[\n"
     separator = ""
-    for record in records:
-        yield separator + _dumps(record)
-        separator = ",\n"
+    for batch in batches:
+        if batch:
+            yield separator + ",\n".join(_dumps(record) for record, _geometry in batch)
+            separator = ",\n"
     yield "\n]\n"
 
 
-def _json_response(name, records):
-    response = StreamingHttpResponse(_json_lines(records), content_type="application/json; charset=utf-8")
+def _json_response(name, batches):
+    response = StreamingHttpResponse(_json_lines(batches), content_type="application/json; charset=utf-8")
     return _attachment(response, f"{name}.json")
 
 
-def _geojson_lines(features):
+def _geojson_lines(batches):
     yield '{"type": "FeatureCollection", "features": [\n'
     separator = ""
-    for geometry, record in features:
-        properties = _dumps(record)
-        yield f'{separator}{{"type": "Feature", "geometry": {json.dumps(geometry)}, "properties": {properties}}}'
-        separator = ",\n"
+    for batch in batches:
+        if batch:
+            features = (
+                f'{{"type": "Feature", "geometry": {_dumps(geometry)}, "properties": {_dumps(record)}}}'
+                for record, geometry in batch
+            )
+            yield separator + ",\n".join(features)
+            separator = ",\n"
     yield "\n]}\n"
 
 
-def _geojson_response(name, features):
-    response = StreamingHttpResponse(_geojson_lines(features), content_type="application/geo+json; charset=utf-8")
+def _geojson_response(name, batches):
+    response = StreamingHttpResponse(_geojson_lines(batches), content_type="application/geo+json; charset=utf-8")
     return _attachment(response, f"{name}.geojson")
