@@ -1,4 +1,5 @@
-# Two commands: `make run` and `make test`. Both create .venv and install requirements.txt first.
+# `make run` (development), `make serve` (production, DEBUG off) and `make test`. Each creates .venv and
+# installs requirements.txt first.
 PYTHON ?= python3
 VENV := .venv
 PY := $(VENV)/bin/python
@@ -6,7 +7,7 @@ INSTALLED := $(VENV)/.installed
 HOST ?= 127.0.0.1
 PORT ?= 8000
 
-.PHONY: run test setup data lint bench clean-db
+.PHONY: run serve test setup data lint bench clean-db
 
 $(INSTALLED): requirements.txt
 	@test -x $(PY) || $(PYTHON) -m venv $(VENV)
@@ -26,6 +27,21 @@ data: $(INSTALLED)
 run: data
 	@echo "Serving the archive on http://$(HOST):$(PORT)/ — curators log in at http://$(HOST):$(PORT)/admin/ (demo account: curator / palmyra-curator)"
 	$(PY) manage.py runserver $(HOST):$(PORT)
+
+# Production: DEBUG off, the static files collected for whitenoise, the database migrated and the
+# seeds and curated record loaded (idempotent), then gunicorn (heritage/gunicorn.conf.py). No demo
+# account. Needs SECRET_KEY; HTTPS is assumed (README, Deployment: HTTPS=false for plain HTTP locally).
+serve: export DEBUG := false
+serve: export ALLOWED_HOSTS ?= $(HOST),localhost
+serve: $(INSTALLED)
+	@test -n "$$SECRET_KEY" || { echo "make serve: set SECRET_KEY (README, Deployment), e.g. SECRET_KEY=\$$($(PYTHON) -c 'import secrets; print(secrets.token_urlsafe(50))')" >&2; exit 1; }
+	$(PY) manage.py check --deploy --fail-level ERROR
+	$(PY) manage.py migrate --noinput
+	$(PY) manage.py import_seeds
+	$(PY) manage.py load_curated_record
+	$(PY) manage.py collectstatic --noinput --verbosity 0
+	@echo "Serving the archive with DEBUG off on http://$(HOST):$(PORT)/ (gunicorn, heritage/gunicorn.conf.py)"
+	exec $(PY) -m gunicorn -c heritage/gunicorn.conf.py --bind $(HOST):$(PORT)
 
 test: $(INSTALLED)
 	$(PY) -m pytest $(PYTEST_ARGS)

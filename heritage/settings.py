@@ -47,6 +47,9 @@ def env_int(name, default):
 
 
 DEBUG = env_bool("DEBUG", True)
+# The environment's DEBUG, kept as it was read: pytest-django turns settings.DEBUG off while tests
+# run, and development-only conveniences (the demo curator) must still exist there.
+DEVELOPMENT = DEBUG
 
 SECRET_KEY = os.environ.get("SECRET_KEY", "")
 if not SECRET_KEY:
@@ -68,6 +71,8 @@ INSTALLED_APPS = [
     "django_filters",
     "import_export",
     "simple_history",
+    "axes",
+    "csp",
     "archive",
 ]
 if DEBUG:
@@ -86,7 +91,17 @@ MIDDLEWARE = [
     "django.contrib.auth.middleware.AuthenticationMiddleware",
     "django.contrib.messages.middleware.MessageMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
+    "csp.middleware.CSPMiddleware",
     "simple_history.middleware.HistoryRequestMiddleware",
+    "archive.busy.DatabaseBusyMiddleware",
+    # Last, as django-axes asks: it turns a locked-out login into its lockout response.
+    "axes.middleware.AxesMiddleware",
+]
+
+# django-axes first: it refuses a locked-out login before the password is even checked.
+AUTHENTICATION_BACKENDS = [
+    "axes.backends.AxesStandaloneBackend",
+    "django.contrib.auth.backends.ModelBackend",
 ]
 
 ROOT_URLCONF = "heritage.urls"
@@ -192,10 +207,68 @@ from archive.importexport.formats import ArchiveCSV  # noqa: E402
 
 IMPORT_EXPORT_FORMATS = [ArchiveCSV]
 
-SESSION_COOKIE_SECURE = not DEBUG
-CSRF_COOKIE_SECURE = not DEBUG
+# HTTPS: on by default in production. `HTTPS=false` is for a plain-HTTP `make serve` on one's own
+# machine; behind a TLS-terminating proxy keep it on and set BEHIND_TLS_PROXY (README, Deployment).
+HTTPS = env_bool("HTTPS", not DEBUG)
+SECURE_SSL_REDIRECT = env_bool("SECURE_SSL_REDIRECT", HTTPS)
+SECURE_HSTS_SECONDS = env_int("SECURE_HSTS_SECONDS", 365 * 24 * 3600 if HTTPS else 0)
+SECURE_HSTS_INCLUDE_SUBDOMAINS = env_bool("SECURE_HSTS_INCLUDE_SUBDOMAINS", True)
+SECURE_HSTS_PRELOAD = env_bool("SECURE_HSTS_PRELOAD", True)
+SESSION_COOKIE_SECURE = HTTPS
+CSRF_COOKIE_SECURE = HTTPS
 SECURE_CONTENT_TYPE_NOSNIFF = True
 X_FRAME_OPTIONS = "DENY"
+# Only behind a proxy that sets X-Forwarded-Proto itself (and strips the client's): otherwise a
+# client could claim HTTPS. Opt-in for that reason.
+BEHIND_TLS_PROXY = env_bool("BEHIND_TLS_PROXY", False)
+SECURE_PROXY_SSL_HEADER = ("HTTP_X_FORWARDED_PROTO", "https") if BEHIND_TLS_PROXY else None
+# The public origins (https://archive.example.org) when the proxy does not pass the Host on.
+CSRF_TRUSTED_ORIGINS = env_list("CSRF_TRUSTED_ORIGINS", [])
+
+# Content Security Policy (django-csp): scripts only from the archive's own static files (the
+# admin's included), nothing framed, no plugins, forms posted only here. Styles allow inline:
+# the Django admin (before 6.0) and the archive's admin templates carry <style> blocks without a
+# nonce, and the site plan and timeline set colours in style attributes; a style cannot run code.
+CONTENT_SECURITY_POLICY = {
+    "DIRECTIVES": {
+        "default-src": ["'self'"],
+        "script-src": ["'self'"],
+        "style-src": ["'self'", "'unsafe-inline'"],
+        "img-src": ["'self'", "data:"],
+        "font-src": ["'self'"],
+        "connect-src": ["'self'"],
+        "object-src": ["'none'"],
+        "base-uri": ["'none'"],
+        "frame-ancestors": ["'none'"],
+        "form-action": ["'self'"],
+    },
+}
+
+# django-axes: after AXES_FAILURE_LIMIT wrong passwords for one user name from one address, that
+# pair is locked out for AXES_COOLOFF_TIME hours (or until `manage.py axes_reset`, or deleting the
+# attempt in the admin under Axes). Keyed on the pair so that nobody can lock a curator out from
+# elsewhere by guessing at their name. A right password clears the count.
+AXES_ENABLED = True
+AXES_FAILURE_LIMIT = env_int("AXES_FAILURE_LIMIT", 5)
+AXES_COOLOFF_TIME = env_int("AXES_COOLOFF_HOURS", 1)
+AXES_LOCKOUT_PARAMETERS = [["username", "ip_address"]]
+AXES_RESET_ON_SUCCESS = True
+AXES_COOLOFF_MESSAGE = (
+    f"Too many failed logins for this account from your address: it is locked for "
+    f"{AXES_COOLOFF_TIME} hour{'s' if AXES_COOLOFF_TIME != 1 else ''}. "
+    "An administrator can lift the lockout sooner (Axes › Access attempts in the admin)."
+)
+AXES_PERMALOCK_MESSAGE = (
+    "Too many failed logins for this account from your address: it is locked. "
+    "An administrator can lift the lockout (Axes › Access attempts in the admin)."
+)
+if BEHIND_TLS_PROXY:
+    # The client's address as the proxy reports it (X-Forwarded-For), not the proxy's own. With no
+    # other proxy counted, a header the client forged itself ("forged, real") is not believed:
+    # such a request is counted under the proxy's address instead.
+    AXES_IPWARE_PROXY_ORDER = "right-most"
+    AXES_IPWARE_PROXY_COUNT = 0
+    AXES_IPWARE_META_PRECEDENCE_ORDER = ["HTTP_X_FORWARDED_FOR", "REMOTE_ADDR"]
 
 LOGGING = {
     "version": 1,
