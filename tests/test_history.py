@@ -160,7 +160,11 @@ def test_monuments_added_to_an_incident_are_in_its_history(user_in):
 def test_reverting_an_incident_leaves_its_publication_alone(user_in):
     incident = make_incident(citations=1, title="Draft title")
     client = user_in("Editor", "editor")
-    edit(client, incident, title="Published title", status="published")
+    edit(client, incident, title="Published title")
+    client.post(
+        reverse("admin:archive_incident_changelist"),
+        {"action": "publish_selected", "_selected_action": [incident.pk], "index": 0},
+    )
     incident.refresh_from_db()
     assert incident.status == "published"
     draft = incident.history.earliest()

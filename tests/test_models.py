@@ -108,9 +108,10 @@ class TestSlugsAndChoices:
 class TestPublishing:
     def test_cannot_publish_without_citation(self):
         incident = make_incident()
-        incident.status = "published"
-        assert_invalid(incident, "status", "at least one citation")
-        with pytest.raises(ValidationError):
+        with pytest.raises(ValidationError, match="at least one supporting citation"):
+            incident.publish(user=None)
+        make_citation(incident=incident, stance="disputes")  # a disputing citation is not enough
+        with pytest.raises(ValidationError, match="at least one supporting citation"):
             incident.publish(user=None)
         incident.refresh_from_db()
         assert incident.status == "draft"

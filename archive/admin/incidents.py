@@ -2,7 +2,6 @@ from django import forms
 from django.contrib import admin, messages
 from django.contrib.admin.utils import unquote
 from django.core.exceptions import ValidationError
-from django.db.models import Exists, OuterRef
 from django.forms.models import BaseInlineFormSet
 from django.shortcuts import redirect
 from django.template.response import TemplateResponse
@@ -13,7 +12,9 @@ from import_export.admin import ImportExportModelAdmin
 from simple_history.admin import SimpleHistoryAdmin
 
 from ..importexport.resources import CitationResource, IncidentResource
-from ..models import Citation, DatePrecision, Incident, Status
+from ..models import Citation, DatePrecision, Incident, ProposedChange, ReviewState, Status
+from ..models.incidents import check_keeps_citation
+from ..models.review import CITATION_FIELDS, needs_review
 from .images import CleansImagesMixin, IncidentImageInline
 from .mixins import AdminModelForm, CurationAdminMixin
 
@@ -25,8 +26,12 @@ PUBLICATION_FIELDS = [
     "withdrawn_at",
     "withdrawn_by_id",
 ]
-NO_CITATION = "An incident cannot be published without at least one citation"
 EDITORS_ONLY = "Only an editor can publish or withdraw incidents"
+SENT_FOR_REVIEW = (
+    "Your change to “{incident}” is waiting for an editor's review. The public sees the published version "
+    "until an editor approves it."
+)
+NOTHING_CHANGED = "Nothing was changed, so nothing was sent for review."
 
 
 def describe_dates(incident):
@@ -95,17 +100,8 @@ class CitationFormSet(BaseInlineFormSet):
                 )
             seen[key] = number
 
-        incident = self.instance
-        target = getattr(incident, "_requested_status", None) or incident.status
-        if target == Status.PUBLISHED and not kept:
-            if incident.status == Status.PUBLISHED:
-                message = (
-                    "This incident is published, so it must keep at least one citation: add one, or have an "
-                    "editor withdraw the incident."
-                )
-            else:
-                message = f"{NO_CITATION}: add one below, or keep it as a draft."
-            raise ValidationError(message, code="no_citation")
+        # The rule and its message are the model's: a published incident keeps a supporting citation.
+        check_keeps_citation(self.instance, [form.instance.stance for form in kept])
 
 
 class CitationInline(admin.StackedInline):
@@ -115,7 +111,7 @@ class CitationInline(admin.StackedInline):
     extra = 0
     show_change_link = True
     autocomplete_fields = ["source"]
-    fields = ["source", "quote", "anchor", ("claimant", "evidence_kind", "stance"), "note"]
+    fields = ["source", "quote", "anchor", ("claimant", "evidence_kind", "stance"), "note", "loaded_version"]
     readonly_fields = ["anchor"]
 
     def get_queryset(self, request):
@@ -153,47 +149,89 @@ class CitationAdmin(CurationAdminMixin, ImportExportModelAdmin, SimpleHistoryAdm
         return anchor_html(citation)
 
     def delete_view(self, request, object_id, extra_context=None):
-        citation = self.get_object(request, unquote(object_id))
-        if citation is not None and self._is_last_of_published(citation):
-            self.message_user(
-                request,
-                f"“{citation.incident}” is published and this is its only citation: add another citation, "
-                "or have an editor withdraw the incident, before removing it.",
-                messages.ERROR,
-            )
-            return redirect("admin:archive_citation_change", citation.pk)
-        return super().delete_view(request, object_id, extra_context)
+        # The model refuses to leave a published incident without a supporting citation; its
+        # message is shown here (the whole deletion was rolled back).
+        try:
+            return super().delete_view(request, object_id, extra_context)
+        except ValidationError as error:
+            self.message_user(request, " ".join(error.messages), messages.ERROR)
+            return redirect("admin:archive_citation_change", unquote(object_id))
+
+    def has_delete_permission(self, request, obj=None):
+        # Removing a published incident's citation is a change to it: a curator proposes it on
+        # the incident's page, for an editor's review.
+        if obj is not None and needs_review(obj.incident, request.user):
+            return False
+        return super().has_delete_permission(request, obj)
 
     def delete_queryset(self, request, queryset):
-        kept = [citation for citation in queryset.select_related("incident") if self._is_last_of_published(citation)]
-        if kept:
+        reviewed = [c for c in queryset.select_related("incident") if needs_review(c.incident, request.user)]
+        if reviewed:
             self.message_user(
                 request,
-                "Not deleted, because each is the only citation of a published incident: "
-                + "; ".join(str(citation) for citation in kept),
+                "Nothing was deleted. Removing a citation of a published incident waits for an editor's review: "
+                "remove it on the incident's page. " + "; ".join(f"“{c.incident}”" for c in reviewed),
                 messages.ERROR,
             )
-        queryset.exclude(pk__in=[citation.pk for citation in kept]).delete()
+            return
+        try:
+            queryset.delete()
+        except ValidationError as error:
+            self.message_user(request, "Nothing was deleted. " + " ".join(error.messages), messages.ERROR)
 
-    def _is_last_of_published(self, citation):
-        incident = citation.incident
-        return incident.status == Status.PUBLISHED and not incident.citations.exclude(pk=citation.pk).exists()
+    def _reviewed_incident(self, request, obj):
+        """The published incident whose review this curator's citation change waits for, if any:
+        the one the citation is stored on, or the one it is moved or added to."""
+        stored = Citation.objects.filter(pk=obj.pk).values_list("incident_id", flat=True).first() if obj.pk else None
+        for incident_id in (stored, obj.incident_id):
+            if incident_id is not None and needs_review(Incident(pk=incident_id), request.user):
+                return Incident.objects.get(pk=incident_id)
+        return None
+
+    def save_model(self, request, obj, form, change):
+        incident = self._reviewed_incident(request, obj)
+        if incident is None:
+            return super().save_model(request, obj, form, change)
+        entry = {"id": obj.pk, "incident": obj.incident_id}
+        entry.update({name: getattr(obj, "source_id" if name == "source" else name) for name in CITATION_FIELDS})
+        ProposedChange.propose(incident, request.user, citations=[entry])
+        return None
+
+    def response_add(self, request, obj, post_url_continue=None):
+        if obj.pk is None:  # kept as a proposed change, not saved
+            self.message_user(request, SENT_FOR_REVIEW.format(incident=obj.incident), messages.WARNING)
+            return redirect("admin:archive_incident_change", obj.incident_id)
+        return super().response_add(request, obj, post_url_continue)
+
+    def response_change(self, request, obj):
+        incident = self._reviewed_incident(request, obj)
+        if incident is not None:
+            self.message_user(request, SENT_FOR_REVIEW.format(incident=incident), messages.WARNING)
+            return redirect("admin:archive_incident_change", incident.pk)
+        return super().response_change(request, obj)
+
+    def log_addition(self, request, obj, message):
+        if obj.pk is not None:
+            return super().log_addition(request, obj, message)
+        return None
 
 
 # Incidents
 
 
 class IncidentForm(AdminModelForm):
+    """The incident's content. Its publication changes only through Publish and Withdraw (model
+    methods that record who and when), never through this form."""
+
     class Meta:
         model = Incident
         fields = [
             "title", "slug", "kind", "site", "monuments", "perpetrator", "victims", "occurred_from", "occurred_to",
-            "date_precision", "date_wording", "assessment", "description", "status", "withdrawn_reason",
+            "date_precision", "date_wording", "assessment", "description",
         ]  # fmt: skip
         widgets = {
             "victims": forms.Textarea(attrs={"rows": 2}),
             "description": forms.Textarea(attrs={"rows": 5}),
-            "withdrawn_reason": forms.Textarea(attrs={"rows": 2}),
         }
 
     def __init__(self, *args, **kwargs):
@@ -206,38 +244,7 @@ class IncidentForm(AdminModelForm):
         cleaned = super().clean()
         if "occurred_to" in self.fields and not cleaned.get("occurred_to") and cleaned.get("occurred_from"):
             cleaned["occurred_to"] = cleaned["occurred_from"]
-        # Publishing and withdrawing go through Incident.publish()/withdraw(), which record who
-        # and when, after the citations below are saved (a new incident's citations only exist
-        # in its inline forms until then). The form keeps the current status; the admin applies
-        # the change in save_related().
-        self.instance._requested_status = None
-        if "status" in self.fields and cleaned.get("status"):
-            current = self.instance.status if self.instance.pk else Status.DRAFT
-            requested = cleaned["status"]
-            if requested != current and requested in (Status.PUBLISHED, Status.WITHDRAWN):
-                cleaned["status"] = current
-                self.instance._requested_status = requested
-                if requested == Status.WITHDRAWN and not (cleaned.get("withdrawn_reason") or "").strip():
-                    self.add_error(
-                        "withdrawn_reason", "Say why the incident is withdrawn: the reason is kept and shown."
-                    )
-        # The model checks a published incident's citations in the database; the citation
-        # formset checks them as edited on this page (added, removed) and decides. Model
-        # validation sees a draft; the status is restored right after it (validate_unique).
-        self._held_status = None
-        status = cleaned.get("status") if "status" in self.fields else self.instance.status
-        if status == Status.PUBLISHED:
-            self._held_status = status
-            if "status" in self.fields:
-                cleaned["status"] = Status.DRAFT
-            else:
-                self.instance.status = Status.DRAFT
         return cleaned
-
-    def validate_unique(self):
-        if getattr(self, "_held_status", None):
-            self.instance.status = self._held_status
-        super().validate_unique()
 
 
 class CitationsFilter(admin.SimpleListFilter):
@@ -326,21 +333,43 @@ class IncidentAdmin(CleansImagesMixin, CurationAdminMixin, ImportExportModelAdmi
     def has_publish_permission(self, request):
         return request.user.has_perm("archive.publish_incident")
 
+    def get_actions(self, request):
+        # Curators see only the actions they may use.
+        actions = super().get_actions(request)
+        if not self.has_publish_permission(request):
+            for name in ("publish_selected", "withdraw_selected"):
+                actions.pop(name, None)
+        return actions
+
     def get_fieldsets(self, request, obj=None):
-        if self.has_publish_permission(request) and not self._reverting(request):
-            publication = {
-                "fields": ["status", "withdrawn_reason", "publication"],
-                "description": "Publishing needs at least one citation; withdrawing needs a reason, which is kept.",
-            }
+        if self.has_publish_permission(request):
+            description = "Publish and Withdraw (above) are an editor's: publishing needs a supporting citation; "
+            description += "withdrawing needs a reason, which is kept."
         else:
-            publication = {"fields": ["publication"], "description": f"{EDITORS_ONLY}."}
-        return [
+            description = f"{EDITORS_ONLY}. Changes to a published incident wait for an editor's review."
+        fieldsets = [
             (None, {"fields": ["title", "slug", "kind", "site", "monuments", "perpetrator", "victims"]}),
             ("When", {"fields": [("occurred_from", "occurred_to"), "date_precision", "date_wording"]}),
             ("Assessment", {"fields": ["assessment", "description"]}),
-            ("Publication", publication),
+            ("Publication", {"fields": ["publication"], "description": description}),
             ("Record", {"fields": [("created_at", "updated_at")], "classes": ["collapse"]}),
         ]
+        if obj is not None:
+            fieldsets.append((None, {"fields": ["loaded_version"], "classes": ["hidden"]}))
+        return fieldsets
+
+    def change_view(self, request, object_id, form_url="", extra_context=None):
+        incident = self.get_object(request, unquote(object_id)) if object_id else None
+        extra_context = dict(extra_context or {})
+        if incident is not None:
+            proposals = incident.proposed_changes.select_related("author", "reviewed_by")
+            extra_context["pending_changes"] = list(proposals.pending())
+            # The author sees why an editor turned their change down.
+            extra_context["rejected_changes"] = list(
+                proposals.filter(state=ReviewState.REJECTED, author=request.user)[:5]
+            )
+            extra_context["can_publish"] = self.has_publish_permission(request)
+        return super().change_view(request, object_id, form_url, extra_context)
 
     # Columns
 
@@ -391,13 +420,10 @@ class IncidentAdmin(CleansImagesMixin, CurationAdminMixin, ImportExportModelAdmi
     # publishing and withdrawing, which record who and when: a revert keeps the current
     # publication, and a deleted incident comes back as a draft (its citations went with it).
 
-    def _reverting(self, request):
-        return getattr(request.resolver_match, "url_name", "").endswith("_simple_history")
-
     def get_form(self, request, obj=None, change=False, **kwargs):
         # simple-history builds the revert form on the old version: give it today's publication
         # before it is validated and saved.
-        if obj is not None and self._reverting(request):
+        if obj is not None and self.reverting(request):
             current = Incident.objects.filter(pk=obj.pk).values(*PUBLICATION_FIELDS).first()
             if current is None:
                 obj.status = Status.DRAFT
@@ -406,24 +432,45 @@ class IncidentAdmin(CleansImagesMixin, CurationAdminMixin, ImportExportModelAdmi
                     setattr(obj, name, value)
         return super().get_form(request, obj, change=change, **kwargs)
 
+    # Saving: a curator's change to a published incident is kept for review, not written.
+
+    def save_model(self, request, obj, form, change):
+        if not needs_review(obj, request.user):
+            super().save_model(request, obj, form, change)
+
     def save_related(self, request, form, formsets, change):
-        super().save_related(request, form, formsets, change)
         incident = form.instance
-        requested = getattr(incident, "_requested_status", None)
-        if requested is None:
-            return
-        incident._requested_status = None
-        incident._history_user = request.user
-        try:
-            if requested == Status.PUBLISHED:
-                incident._change_reason = "Published"
-                incident.publish(request.user)
-            elif requested == Status.WITHDRAWN:
-                incident._change_reason = f"Withdrawn: {incident.withdrawn_reason}"
-                incident.withdraw(request.user, incident.withdrawn_reason)
-        except ValidationError as error:  # the citation formset checks first; this is a guard
-            status = incident.get_status_display()
-            self.message_user(request, f"Saved as {status}, but: {error.messages[0]}", messages.ERROR)
+        if not needs_review(incident, request.user):
+            return super().save_related(request, form, formsets, change)
+        names = [name for name in form.changed_data if name in form._meta.fields and name != "monuments"]
+        fields = {name: form.cleaned_data[name] for name in names}
+        monuments = form.cleaned_data["monuments"] if "monuments" in form.changed_data else None
+        citations = []
+        for formset in formsets:
+            if formset.model is not Citation:
+                continue
+            for inline in formset.forms:
+                if formset.can_delete and formset._should_delete_form(inline):
+                    if inline.instance.pk:
+                        citations.append({"id": inline.instance.pk, "delete": True})
+                elif inline.has_changed():
+                    citation = inline.instance
+                    entry = {"id": citation.pk}
+                    entry.update(
+                        {name: getattr(citation, "source_id" if name == "source" else name) for name in CITATION_FIELDS}
+                    )
+                    citations.append(entry)
+        if fields or monuments is not None or citations:
+            ProposedChange.propose(incident, request.user, fields=fields, monuments=monuments, citations=citations)
+        return None
+
+    def response_change(self, request, obj):
+        if needs_review(obj, request.user):
+            waiting = obj.proposed_changes.pending().filter(author=request.user).exists()
+            text = SENT_FOR_REVIEW.format(incident=obj) if waiting else NOTHING_CHANGED
+            self.message_user(request, text, messages.WARNING if waiting else messages.INFO)
+            return redirect("admin:archive_incident_change", obj.pk)
+        return super().response_change(request, obj)
 
     # Actions
 
@@ -432,30 +479,26 @@ class IncidentAdmin(CleansImagesMixin, CurationAdminMixin, ImportExportModelAdmi
         if not self.has_publish_permission(request):
             self.message_user(request, f"{EDITORS_ONLY}: ask an editor to review these.", messages.ERROR)
             return
-        incidents = queryset.annotate(has_citation=Exists(Citation.objects.filter(incident=OuterRef("pk"))))
-        published, uncited, already, withdrawn = [], [], [], []
-        for incident in incidents:
+        published, refused, already = [], {}, []
+        for incident in queryset:
             if incident.status == Status.PUBLISHED:
                 already.append(incident)
-            elif incident.status == Status.WITHDRAWN:
-                withdrawn.append(incident)
-            elif not incident.has_citation:
-                uncited.append(incident)
-            else:
-                incident._change_reason = "Published"
-                incident._history_user = request.user
+                continue
+            incident._change_reason = "Republished" if incident.status == Status.WITHDRAWN else "Published"
+            incident._history_user = request.user
+            try:
                 incident.publish(request.user)
-                self.log_change(request, incident, "Published.")
-                published.append(incident)
+            except ValidationError as error:  # the model's rule, in the model's words
+                refused.setdefault(" ".join(error.messages), []).append(incident)
+                continue
+            self.log_change(request, incident, f"{incident._change_reason}.")
+            published.append(incident)
         self._report(request, published, "Published", messages.SUCCESS)
-        self._report(request, uncited, f"Not published — {NO_CITATION[0].lower()}{NO_CITATION[1:]}", messages.ERROR)
+        for reason, incidents in refused.items():
+            self._report(
+                request, incidents, f"Not published — {reason[0].lower()}{reason[1:].rstrip('.')}", messages.ERROR
+            )
         self._report(request, already, "Already published", messages.INFO)
-        self._report(
-            request,
-            withdrawn,
-            "Not republished in bulk — withdrawn; set the status on each incident's page to republish it",
-            messages.WARNING,
-        )
 
     @admin.action(description="Withdraw selected incidents…", permissions=["change"])
     def withdraw_selected(self, request, queryset):

@@ -2,7 +2,8 @@
 are not server errors, links may prefill forms, and deleted records keep a reachable history."""
 
 from django import forms
-from django.contrib.admin.utils import unquote
+from django.contrib import messages
+from django.contrib.admin.utils import flatten_fieldsets, unquote
 from django.contrib.auth import get_permission_codename
 from django.core.exceptions import (
     NON_FIELD_ERRORS,
@@ -13,11 +14,13 @@ from django.core.exceptions import (
 )
 from django.db.models import Count, Exists, OuterRef, Subquery
 from django.db.models.functions import Coalesce
-from django.http import Http404
+from django.http import Http404, HttpResponseRedirect
 from django.template.response import TemplateResponse
 from django.urls import path, reverse
 from django.utils.text import capfirst
 from simple_history.utils import get_history_model_for_model
+
+from ..models import EditedMeanwhile
 
 
 def count_of(queryset, field):
@@ -27,9 +30,60 @@ def count_of(queryset, field):
     return Coalesce(Subquery(counted), 0)
 
 
+class AdminModelForm(forms.ModelForm):
+    """A model form that (1) refuses to save over changes someone else saved since the form was
+    loaded — the record's version travels in a hidden field and the model checks it on save —
+    and (2) shows model validation errors about fields it does not show (read-only for this
+    user, or set by the admin) at the top of the form, with the field's name, where Django would
+    raise ValueError."""
+
+    loaded_version = forms.IntegerField(widget=forms.HiddenInput, required=False)
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        if not hasattr(self.instance, "version"):
+            del self.fields["loaded_version"]
+        elif self.instance.pk is not None:
+            self.fields["loaded_version"].initial = self.instance.version
+
+    def clean(self):
+        cleaned = super().clean()
+        loaded = cleaned.get("loaded_version")
+        if "loaded_version" not in self.fields or self.instance.pk is None or loaded is None:
+            return cleaned
+        if not self.has_changed():
+            return cleaned  # an untouched inline row is not saved, so it overwrites nothing
+        model = type(self.instance)
+        current = model._base_manager.filter(pk=self.instance.pk).values_list("version", flat=True).first()
+        if current is not None and current != loaded:
+            # Shown again, the form carries the current version: saving it again is a choice.
+            self.data = self.data.copy()
+            self.data[self.add_prefix("loaded_version")] = current
+            raise self.instance.edited_meanwhile(loaded)
+        self.instance.version = loaded
+        return cleaned
+
+    def add_error(self, field, error):
+        if field is None and isinstance(error, ValidationError) and hasattr(error, "error_dict"):
+            placed = {}
+            for name, errors in error.error_dict.items():
+                if name == NON_FIELD_ERRORS or name in self.fields:
+                    placed.setdefault(name, []).extend(errors)
+                    continue
+                try:
+                    label = capfirst(self._meta.model._meta.get_field(name).verbose_name)
+                except FieldDoesNotExist:
+                    label = name
+                texts = ValidationError(errors).messages
+                placed.setdefault(NON_FIELD_ERRORS, []).extend(f"{label}: {text}" for text in texts)
+            error = ValidationError(placed)
+        super().add_error(field, error)
+
+
 class CurationAdminMixin:
     """Put first, before `ImportExportModelAdmin, SimpleHistoryAdmin`."""
 
+    form = AdminModelForm
     change_list_template = "admin/archive/change_list.html"
     deleted_records_template = "admin/archive/deleted_records.html"
     list_per_page = 50
@@ -65,6 +119,32 @@ class CurationAdminMixin:
             int(version_id)
         except (ValidationError, ValueError):
             raise Http404(f"No {self.opts.verbose_name} version with this id.") from None
+
+    def get_fieldsets(self, request, obj=None):
+        fieldsets = super().get_fieldsets(request, obj)
+        if obj is not None and hasattr(obj, "version") and "loaded_version" not in flatten_fieldsets(fieldsets):
+            fieldsets = [*fieldsets, (None, {"fields": ["loaded_version"], "classes": ["hidden"]})]
+        return fieldsets
+
+    def reverting(self, request):
+        return getattr(request.resolver_match, "url_name", "").endswith("_simple_history")
+
+    def get_form(self, request, obj=None, change=False, **kwargs):
+        # Reverting builds the form on an old version of the record: it is a change made now,
+        # on top of the current version.
+        if obj is not None and hasattr(obj, "version") and self.reverting(request):
+            current = self.model._base_manager.filter(pk=obj.pk).values_list("version", flat=True).first()
+            if current is not None:
+                obj.version = current
+        return super().get_form(request, obj, change=change, **kwargs)
+
+    def changeform_view(self, request, object_id=None, form_url="", extra_context=None):
+        try:
+            return super().changeform_view(request, object_id, form_url, extra_context)
+        except EditedMeanwhile as error:
+            # The other save landed between this form's check and its own save (rare): say so.
+            self.message_user(request, error.messages[0], messages.ERROR)
+            return HttpResponseRedirect(request.get_full_path())
 
     def get_changeform_initial_data(self, request):
         """Initial values from the query string (links prefill forms); a malformed id for a
@@ -135,28 +215,6 @@ class CurationAdminMixin:
             "can_revert": self.has_change_history_permission(request),
         }
         return TemplateResponse(request, self.deleted_records_template, context)
-
-
-class AdminModelForm(forms.ModelForm):
-    """A model form that shows model validation errors about fields it does not show (read-only
-    for this user, or set by the admin) at the top of the form, with the field's name, where
-    Django would raise ValueError."""
-
-    def add_error(self, field, error):
-        if field is None and isinstance(error, ValidationError) and hasattr(error, "error_dict"):
-            placed = {}
-            for name, errors in error.error_dict.items():
-                if name == NON_FIELD_ERRORS or name in self.fields:
-                    placed.setdefault(name, []).extend(errors)
-                    continue
-                try:
-                    label = capfirst(self._meta.model._meta.get_field(name).verbose_name)
-                except FieldDoesNotExist:
-                    label = name
-                messages = ValidationError(errors).messages
-                placed.setdefault(NON_FIELD_ERRORS, []).extend(f"{label}: {message}" for message in messages)
-            error = ValidationError(placed)
-        super().add_error(field, error)
 
 
 class ReadOnlyInlineMixin:

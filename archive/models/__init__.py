@@ -16,7 +16,9 @@ from .choices import (
 from .images import Image
 from .incidents import Citation, Incident
 from .places import Monument, Site
+from .review import ProposedChange, ReviewState
 from .sources import Source
+from .versioning import EditedMeanwhile
 
 __all__ = [
     "Actor",
@@ -25,6 +27,7 @@ __all__ = [
     "Citation",
     "Condition",
     "DatePrecision",
+    "EditedMeanwhile",
     "EvidenceKind",
     "Image",
     "ImageKind",
@@ -32,6 +35,8 @@ __all__ = [
     "IncidentKind",
     "Monument",
     "MonumentKind",
+    "ProposedChange",
+    "ReviewState",
     "Site",
     "Source",
     "SourceKind",

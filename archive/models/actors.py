@@ -6,19 +6,24 @@ from django.urls import reverse
 from simple_history.models import HistoricalRecords
 
 from .choices import ActorKind
-from .places import SlugNaturalKeyManager, public_through_incidents, split_names
+from .places import SYNTHETIC_SLUG_PREFIX, SlugNaturalKeyManager, public_through_incidents, split_names
+from .versioning import Versioned
 
 
 class ActorQuerySet(models.QuerySet):
     def public(self):
         return public_through_incidents(self, "perpetrator")
 
+    def curated(self):
+        """Everything but generate_synthetic's benchmark rows (never exported)."""
+        return self.exclude(slug__startswith=SYNTHETIC_SLUG_PREFIX)
+
 
 class ActorManager(SlugNaturalKeyManager.from_queryset(ActorQuerySet)):
     pass
 
 
-class Actor(models.Model):
+class Actor(Versioned, models.Model):
     name = models.CharField(max_length=200)
     slug = models.SlugField(max_length=100, unique=True)
     kind = models.CharField(max_length=20, choices=ActorKind)

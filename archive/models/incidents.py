@@ -2,7 +2,7 @@
 
 from django.conf import settings
 from django.core.exceptions import ValidationError
-from django.db import models
+from django.db import models, transaction
 from django.db.models import Count, F, OuterRef, Q, Subquery
 from django.db.models.functions import Coalesce
 from django.urls import reverse
@@ -11,6 +11,7 @@ from simple_history.models import HistoricalRecords
 
 from ..quotes import QuoteNotFound, anchor_at, locate
 from .choices import Assessment, DatePrecision, EvidenceKind, IncidentKind, Stance, Status
+from .versioning import Versioned
 
 # The rules of publication, each written once. The admin, the importer, the commands and the
 # views call the functions below, which raise ValidationError with these messages.
@@ -20,6 +21,13 @@ KEEPS_CITATION = (
     "or have an editor withdraw the incident."
 )
 NEEDS_REASON = "Say why the incident is withdrawn: the reason is kept and shown."
+
+
+def check_keeps_citation(incident, stances):
+    """For a form about to save an incident's citations: raise ValidationError if the incident
+    is published and none of the citations it would keep (their `stances`) supports it."""
+    if incident.status == Status.PUBLISHED and Stance.SUPPORTS not in set(stances):
+        raise ValidationError(KEEPS_CITATION.format(incident=incident), code="keeps_citation")
 
 
 def check_published_keep_citations(incident_ids):
@@ -71,7 +79,7 @@ class IncidentManager(models.Manager.from_queryset(IncidentQuerySet)):
         return self.get(slug=slug)
 
 
-class Incident(models.Model):
+class Incident(Versioned):
     slug = models.SlugField(max_length=120, unique=True)
     title = models.CharField(max_length=300)
     kind = models.CharField(max_length=20, choices=IncidentKind)
@@ -169,8 +177,9 @@ class Incident(models.Model):
             errors["occurred_to"] = "The end of the date range is before its start."
         if self.status == Status.WITHDRAWN and not self.withdrawn_reason.strip():
             errors["withdrawn_reason"] = NEEDS_REASON
-        if self.status == Status.PUBLISHED and not self.has_citations():
-            errors["status"] = NEEDS_CITATION
+        # That a published incident has a supporting citation is not checked here: its citations
+        # are saved after it. publish() checks it, and every change to citations is judged by
+        # check_published_keep_citations() / check_keeps_citation().
         if errors:
             raise ValidationError(errors)
 
@@ -202,13 +211,35 @@ class CitationQuerySet(models.QuerySet):
         """Citations the public may see: those of published incidents."""
         return self.filter(incident__status=Status.PUBLISHED)
 
+    # Bulk changes are judged like single ones: no published incident may be left without a
+    # supporting citation (the change is rolled back and the error names the incidents).
+
+    def delete(self):
+        with transaction.atomic():
+            incidents = set(self.values_list("incident_id", flat=True))
+            result = super().delete()
+            check_published_keep_citations(incidents)
+        return result
+
+    delete.alters_data = True
+
+    def update(self, **kwargs):
+        with transaction.atomic():
+            incidents = set(self.values_list("incident_id", flat=True))
+            result = super().update(**kwargs)
+            if {"incident", "incident_id", "stance"} & set(kwargs):
+                check_published_keep_citations(incidents)
+        return result
+
+    update.alters_data = True
+
 
 class CitationManager(models.Manager.from_queryset(CitationQuerySet)):
     def get_by_natural_key(self, incident_slug, source_slug, position_start):
         return self.get(incident__slug=incident_slug, source__slug=source_slug, position_start=position_start)
 
 
-class Citation(models.Model):
+class Citation(Versioned):
     incident = models.ForeignKey(Incident, on_delete=models.CASCADE, related_name="citations")
     source = models.ForeignKey("Source", on_delete=models.PROTECT, related_name="citations")
     quote = models.TextField(
@@ -261,7 +292,17 @@ class Citation(models.Model):
             self.anchor()
         except QuoteNotFound as error:
             raise ValidationError({"quote": error.message()}) from None
-        super().save(*args, **kwargs)
+        with transaction.atomic():
+            before = Citation._base_manager.filter(pk=self.pk).values_list("incident_id", flat=True).first()
+            super().save(*args, **kwargs)
+            if before is not None:  # moved to another incident, or no longer supporting
+                check_published_keep_citations({before})
+
+    def delete(self, *args, **kwargs):
+        with transaction.atomic():
+            result = super().delete(*args, **kwargs)
+            check_published_keep_citations({self.incident_id})
+        return result
 
     def get_absolute_url(self):
         return f"{self.source.get_absolute_url()}#citation-{self.pk}"

@@ -8,6 +8,7 @@ from django.urls import reverse
 from simple_history.models import HistoricalRecords
 
 from .choices import Condition, IncidentKind, MonumentKind, UnescoStatus
+from .versioning import Versioned
 
 wikidata_validator = RegexValidator(r"^Q[1-9][0-9]*$", "A Wikidata id is a Q followed by digits, e.g. Q5747.")
 
@@ -33,6 +34,10 @@ def public_through_incidents(queryset, relation):
     return queryset.filter(Exists(referring.public()) | ~Exists(referring))
 
 
+# generate_synthetic's benchmark rows: incidents have is_synthetic, the rest this slug prefix.
+SYNTHETIC_SLUG_PREFIX = "synthetic-"
+
+
 class SlugNaturalKeyManager(models.Manager):
     def get_by_natural_key(self, slug):
         return self.get(slug=slug)
@@ -41,6 +46,10 @@ class SlugNaturalKeyManager(models.Manager):
 class SiteQuerySet(models.QuerySet):
     def public(self):
         return public_through_incidents(self, "site")
+
+    def curated(self):
+        """Everything but generate_synthetic's benchmark rows (never exported)."""
+        return self.exclude(slug__startswith=SYNTHETIC_SLUG_PREFIX)
 
 
 class SiteManager(SlugNaturalKeyManager.from_queryset(SiteQuerySet)):
@@ -104,7 +113,7 @@ class Located(models.Model):
         return f"https://www.wikidata.org/wiki/{self.wikidata}" if self.wikidata else ""
 
 
-class Site(Located):
+class Site(Versioned, Located):
     name = models.CharField(max_length=200)
     slug = models.SlugField(max_length=100, unique=True)
     aliases = models.TextField(
@@ -147,6 +156,10 @@ class MonumentQuerySet(models.QuerySet):
         """Monuments the public may see (see `public_through_incidents`), on a public site."""
         return public_through_incidents(self, "monuments").filter(site__in=Site.objects.public())
 
+    def curated(self):
+        """Everything but generate_synthetic's benchmark rows (never exported)."""
+        return self.exclude(slug__startswith=SYNTHETIC_SLUG_PREFIX)
+
     def with_condition(self):
         """Annotate `condition` from published incidents, computed in the database.
 
@@ -179,7 +192,7 @@ class MonumentManager(SlugNaturalKeyManager.from_queryset(MonumentQuerySet)):
     pass
 
 
-class Monument(Located):
+class Monument(Versioned, Located):
     site = models.ForeignKey(Site, on_delete=models.PROTECT, related_name="monuments")
     name = models.CharField(max_length=200)
     slug = models.SlugField(max_length=100, unique=True)

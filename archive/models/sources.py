@@ -10,7 +10,7 @@ from simple_history.models import HistoricalRecords
 
 from ..boilerplate import reading_text
 from .choices import DatePrecision, SourceKind
-
+from .versioning import Versioned
 
 CITED_TEXT_IS_EVIDENCE = "This source is cited, so its received text is evidence and cannot be changed."
 
@@ -33,13 +33,19 @@ class SourceQuerySet(models.QuerySet):
 
         return self.filter(models.Exists(Citation.objects.public().filter(source=models.OuterRef("pk"))))
 
+    def curated(self):
+        """Everything but generate_synthetic's benchmark rows (never exported)."""
+        from .places import SYNTHETIC_SLUG_PREFIX
+
+        return self.exclude(slug__startswith=SYNTHETIC_SLUG_PREFIX)
+
 
 class SourceManager(models.Manager.from_queryset(SourceQuerySet)):
     def get_by_natural_key(self, slug):
         return self.get(slug=slug)
 
 
-class Source(models.Model):
+class Source(Versioned):
     slug = models.SlugField(max_length=100, unique=True)
     kind = models.CharField(max_length=20, choices=SourceKind, default=SourceKind.NEWS_ARTICLE)
     title = models.CharField(max_length=500)
