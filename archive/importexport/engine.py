@@ -34,6 +34,7 @@ from pathlib import Path
 from django.core.exceptions import ValidationError
 from django.db import DatabaseError, connection, transaction
 from django.db.models.fields.files import FieldFile
+from django.utils import timezone
 from simple_history.utils import bulk_create_with_history, bulk_update_with_history
 
 from ..models import Incident, Source
@@ -615,28 +616,100 @@ class _Import(TableRules):
     def write(self, plan: _Plan, chunk) -> None:
         new_records, changed_records, changed_fields = chunk
         model = plan.table.model
-        new = self.instances(plan, new_records, stored=False)
-        changed = self.instances(plan, changed_records, stored=True)
-        if plan.table.key == "incidents":
-            self.write_incidents(plan, new, changed, changed_fields)
-        else:
-            if new:
+        key = plan.table.key
+        if new_records and key in FAST_TABLES and connection.vendor in ("sqlite", "postgresql"):
+            self.insert_new(plan, new_records)
+        elif new_records:
+            new = self.instances(plan, new_records, stored=False)
+            if key == "incidents":
+                self.write_incidents(plan, new, [], [])
+            else:
                 bulk_create_with_history(
                     new, model, batch_size=BATCH_SIZE, default_user=self.user, default_change_reason=self.reason
                 )
-            if changed:
-                bulk_update_with_history(
-                    changed,
-                    model,
-                    changed_fields,
-                    batch_size=BATCH_SIZE,
-                    default_user=self.user,
-                    default_change_reason=self.reason,
-                )
-        if plan.table.key == "citations":
+            if key in self.referred and plan.table.natural_key == ("slug",):
+                self.written[key].update((obj.slug, obj.pk) for obj in new)
+        changed = self.instances(plan, changed_records, stored=True)
+        if changed and key == "incidents":
+            self.write_incidents(plan, [], changed, changed_fields)
+        elif changed:
+            bulk_update_with_history(
+                changed,
+                model,
+                changed_fields,
+                batch_size=BATCH_SIZE,
+                default_user=self.user,
+                default_change_reason=self.reason,
+            )
+        if key == "citations":
             plan.touched_incidents.update(obj.incident_id for obj in changed)
-        if plan.table.key in self.referred and plan.table.natural_key == ("slug",):
-            self.written[plan.table.key].update((obj.slug, obj.pk) for obj in new)
+
+    def insert_new(self, plan: _Plan, records) -> None:
+        """New rows, their history rows (and an incident's monument links and their history) as
+        plain rows: pks reserved here, then COPY on PostgreSQL and executemany on SQLite. The same
+        rows `bulk_create_with_history` would write, at a fraction of its per-row cost, which is
+        what the write transaction (on SQLite, the write lock) lasts."""
+        model = plan.table.model
+        spec = _RowSpec.of(model)
+        ids = _reserve_ids(model, len(records))
+        now = timezone.now()
+        rows, links = [], []
+        written = self.written
+        convert = spec.convert
+        for (_line, values, pending, monuments), pk in zip(records, ids, strict=True):
+            row = list(values)
+            row[spec.pk] = pk
+            if pending:
+                for attname, (target, slug) in pending.items():
+                    row[spec.index[attname]] = written[target][slug]
+            for index in spec.auto_now:
+                row[index] = now
+            for index, adapt in convert:
+                if row[index] is not None:
+                    row[index] = adapt(row[index])
+            rows.append(row)
+            if monuments:
+                stored = written["monuments"]
+                links += [(pk, key if isinstance(key, int) else stored[key]) for key in monuments]
+        _insert(model._meta.db_table, spec.columns, rows)
+        if plan.table.key in self.referred:
+            slug = spec.index["slug"]
+            written[plan.table.key].update((row[slug], row[spec.pk]) for row in rows)
+
+        history = spec.history
+        constants = {
+            "history_date": connection.ops.adapt_datetimefield_value(now),
+            "history_change_reason": self.reason,
+            "history_type": "+",
+            "history_user_id": self.user.pk if self.user is not None else None,
+        }
+        picks = [index if index is not None else (constants[name],) for name, index in history.picks]
+        history_rows = [[row[p] if type(p) is int else p[0] for p in picks] for row in rows]
+        columns = history.columns
+        if links:  # the monuments' history rows point at the incident's history row
+            history_ids = _reserve_ids(history.model, len(rows), column="history_id")
+            for history_row, history_id in zip(history_rows, history_ids, strict=True):
+                history_row.append(history_id)
+            columns = [*columns, "history_id"]
+        _insert(history.model._meta.db_table, columns, history_rows)
+        if not links:
+            return
+        Through = Incident.monuments.through
+        link_ids = _reserve_ids(Through, len(links))
+        _insert(
+            Through._meta.db_table,
+            ["id", "incident_id", "monument_id"],
+            [(link_id, incident, monument) for link_id, (incident, monument) in zip(link_ids, links, strict=True)],
+        )
+        history_of = dict(zip(ids, history_ids, strict=True))
+        _insert(
+            Incident.history.model.monuments.model._meta.db_table,
+            ["id", "incident_id", "monument_id", "history_id"],
+            [
+                (link_id, incident, monument, history_of[incident])
+                for link_id, (incident, monument) in zip(link_ids, links, strict=True)
+            ],
+        )
 
     def write_incidents(self, plan: _Plan, new: list, changed: list, changed_fields: list[str]) -> None:
         """Incidents, their monuments, and history rows that record the monuments too.
@@ -723,3 +796,105 @@ class _Import(TableRules):
 
 
 TABLES_BY_MODEL_KEY = {table.model: table.key for table in TABLES}
+# New rows written as plain rows (images go through Image.objects.bulk_create, which cleans files).
+FAST_TABLES = {"sites", "actors", "sources", "monuments", "incidents", "citations"}
+
+
+class _RowSpec:
+    """How a model's planned values become database rows, and its history rows."""
+
+    _cache: dict = {}
+
+    @classmethod
+    def of(cls, model):
+        key = (model, connection.vendor)
+        if key not in cls._cache:
+            cls._cache[key] = cls(model)
+        return cls._cache[key]
+
+    def __init__(self, model):
+        fields = model._meta.concrete_fields
+        self.columns = [concrete.column for concrete in fields]
+        self.index = {concrete.attname: index for index, concrete in enumerate(fields)}
+        self.pk = self.index[model._meta.pk.attname]
+        self.auto_now = [
+            index
+            for index, concrete in enumerate(fields)
+            if getattr(concrete, "auto_now", False) or getattr(concrete, "auto_now_add", False)
+        ]
+        self.convert = [(index, adapt) for index, concrete in enumerate(fields) if (adapt := _adapter(concrete))]
+        self.history = _HistorySpec(model.history.model, self.index)
+
+
+class _HistorySpec:
+    """A history row: the tracked row's values and simple-history's own columns (its pk,
+    history_id, is left to the database unless the monuments' history rows need it)."""
+
+    OWN = ("history_date", "history_change_reason", "history_type", "history_user_id")
+
+    def __init__(self, model, index):
+        self.model = model
+        self.columns, self.picks = [], []
+        for concrete in model._meta.concrete_fields:
+            if concrete.attname == "history_id":
+                continue
+            if concrete.attname not in index and concrete.attname not in self.OWN:
+                raise TypeError(f"{model.__name__}.{concrete.attname}: a history column the import does not fill")
+            self.columns.append(concrete.column)
+            self.picks.append((concrete.attname, index.get(concrete.attname)))
+
+
+def _adapter(field):
+    """The conversion Django's insert would apply to a value of `field` (None: as it is)."""
+    ops = connection.ops
+    internal = field.get_internal_type()
+    if internal == "DateField":
+        return ops.adapt_datefield_value
+    if internal == "DateTimeField":
+        return ops.adapt_datetimefield_value
+    if internal == "DecimalField":
+        return lambda value: ops.adapt_decimalfield_value(value, field.max_digits, field.decimal_places)
+    if internal in {"CharField", "TextField", "SlugField", "URLField", "EmailField", "BooleanField"}:
+        return None
+    if internal.endswith("IntegerField") or internal in {"ForeignKey", "BigAutoField", "AutoField"}:
+        return None
+    return lambda value: field.get_db_prep_save(value, connection)
+
+
+def _reserve_ids(model, count: int, column: str | None = None) -> list[int]:
+    """`count` new primary keys for `model`'s table, inside the write transaction."""
+    if not count:
+        return []
+    table = model._meta.db_table
+    column = column or model._meta.pk.column
+    quote = connection.ops.quote_name
+    with connection.cursor() as cursor:
+        if connection.vendor == "postgresql":
+            cursor.execute(
+                "SELECT nextval(pg_get_serial_sequence(%s, %s)) FROM generate_series(1, %s)", [table, column, count]
+            )
+            return [row[0] for row in cursor.fetchall()]
+        # SQLite: the transaction holds the write lock, so nobody else takes these meanwhile; an
+        # AUTOINCREMENT table never reuses the pk of a deleted row (sqlite_sequence).
+        cursor.execute(f"SELECT COALESCE(MAX({quote(column)}), 0) FROM {quote(table)}")  # noqa: S608
+        top = cursor.fetchone()[0]
+        cursor.execute("SELECT seq FROM sqlite_sequence WHERE name = %s", [table])
+        row = cursor.fetchone()
+    start = max(top, row[0] if row else 0) + 1
+    return list(range(start, start + count))
+
+
+def _insert(table: str, columns: list[str], rows: list) -> None:
+    if not rows:
+        return
+    quote = connection.ops.quote_name
+    names = ", ".join(quote(column) for column in columns)
+    with connection.cursor() as cursor:
+        if connection.vendor == "postgresql":
+            with cursor.cursor.copy(f"COPY {quote(table)} ({names}) FROM STDIN") as copy:
+                for row in rows:
+                    copy.write_row(row)
+        else:
+            sql = f"INSERT INTO {quote(table)} ({names}) VALUES ({', '.join(['%s'] * len(columns))})"  # noqa: S608
+            for chunk in chunks(rows, 5000):
+                cursor.executemany(sql, chunk)
