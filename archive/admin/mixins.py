@@ -30,6 +30,15 @@ def count_of(queryset, field):
     return Coalesce(Subquery(counted), 0)
 
 
+class VersionField(forms.IntegerField):
+    """The version the form was loaded at: bookkeeping, never a change in itself."""
+
+    widget = forms.HiddenInput
+
+    def has_changed(self, initial, data):
+        return False
+
+
 class AdminModelForm(forms.ModelForm):
     """A model form that (1) refuses to save over changes someone else saved since the form was
     loaded — the record's version travels in a hidden field and the model checks it on save —
@@ -37,7 +46,7 @@ class AdminModelForm(forms.ModelForm):
     user, or set by the admin) at the top of the form, with the field's name, where Django would
     raise ValueError."""
 
-    loaded_version = forms.IntegerField(widget=forms.HiddenInput, required=False)
+    loaded_version = VersionField(required=False)
 
     def __init__(self, *args, **kwargs):
         super().__init__(*args, **kwargs)
@@ -139,11 +148,14 @@ class CurationAdminMixin:
         return super().get_form(request, obj, change=change, **kwargs)
 
     def changeform_view(self, request, object_id=None, form_url="", extra_context=None):
+        # The view saves in one transaction, so a rule the model enforces on save (a published
+        # incident keeps a supporting citation; another save landed between this form's version
+        # check and its own) rolls the whole save back; the model's message is shown.
         try:
             return super().changeform_view(request, object_id, form_url, extra_context)
-        except EditedMeanwhile as error:
-            # The other save landed between this form's check and its own save (rare): say so.
-            self.message_user(request, error.messages[0], messages.ERROR)
+        except ValidationError as error:
+            prefix = "" if isinstance(error, EditedMeanwhile) else "Nothing was saved. "
+            self.message_user(request, prefix + " ".join(error.messages), messages.ERROR)
             return HttpResponseRedirect(request.get_full_path())
 
     def get_changeform_initial_data(self, request):

@@ -299,9 +299,14 @@ class Citation(Versioned):
                 check_published_keep_citations({before})
 
     def delete(self, *args, **kwargs):
-        with transaction.atomic():
-            result = super().delete(*args, **kwargs)
-            check_published_keep_citations({self.incident_id})
+        pk = self.pk
+        try:
+            with transaction.atomic():
+                result = super().delete(*args, **kwargs)
+                check_published_keep_citations({self.incident_id})
+        except ValidationError:
+            self.pk = pk  # rolled back: the citation is still there
+            raise
         return result
 
     def get_absolute_url(self):
