@@ -201,11 +201,8 @@ IMPORT_EXPORT_SKIP_ADMIN_LOG = False
 # exporting "view" (publishing through an import is checked per row: archive.publish_incident).
 IMPORT_EXPORT_IMPORT_PERMISSION_CODE = "add"
 IMPORT_EXPORT_EXPORT_PERMISSION_CODE = "view"
-# The archive's CSV only: its reader keeps received texts byte for byte, and its writer escapes
-# spreadsheet formulas (archive/importexport/formats.py imports no models, so settings may).
-from archive.importexport.formats import ArchiveCSV  # noqa: E402
-
-IMPORT_EXPORT_FORMATS = [ArchiveCSV]
+# The import/export formats are named on the admin classes (archive.admin.mixins): settings
+# import no app code.
 
 # HTTPS: on by default in production. `HTTPS=false` is for a plain-HTTP `make serve` on one's own
 # machine; behind a TLS-terminating proxy keep it on and set BEHIND_TLS_PROXY (README, Deployment).

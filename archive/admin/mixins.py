@@ -20,6 +20,7 @@ from django.urls import path, reverse
 from django.utils.text import capfirst
 from simple_history.utils import get_history_model_for_model
 
+from ..importexport.formats import ArchiveCSV
 from ..models import EditedMeanwhile
 
 
@@ -93,6 +94,9 @@ class CurationAdminMixin:
     """Put first, before `ImportExportModelAdmin, SimpleHistoryAdmin`."""
 
     form = AdminModelForm
+    # The archive's CSV only: its reader keeps received texts byte for byte, and its writer
+    # escapes spreadsheet formulas.
+    formats = [ArchiveCSV]
     change_list_template = "admin/archive/change_list.html"
     deleted_records_template = "admin/archive/deleted_records.html"
     list_per_page = 50

@@ -4,7 +4,7 @@ django-import-export's CSV format decodes in text mode (which turns a received t
 LF), only strips a leading `=` on export, and reports unreadable files by exception class name.
 This one reads the upload's bytes with archive.importexport.csvfile — size limit, UTF-8, strict
 CSV, physical line numbers — and writes with the same formula escaping as every other export.
-Settings name it in IMPORT_EXPORT_FORMATS, so it must not import models.
+The admin classes name it (archive.admin.mixins.CurationAdminMixin.formats).
 """
 
 import tablib
