@@ -21,7 +21,8 @@ from ..importexport.csvfile import csv_lines
 from ..importexport.tables import format_value
 from ..models import Citation, Incident, Monument, Source, Stance
 
-CHUNK_SIZE = 500
+# Rows per database chunk and per piece of the response (a few hundred kB).
+CHUNK_SIZE = 2000
 
 INCIDENT_COLUMNS = [
     "slug",
@@ -84,7 +85,7 @@ def incident_download(request, fmt):
         .values_list(*INCIDENT_FIELDS)
         .iterator(chunk_size=CHUNK_SIZE)
     )
-    records = _incident_records(request, rows, passages=fmt != "csv")
+    records = _incident_records(request, rows, fmt=fmt)
     if fmt == "csv":
         return _csv_response("incidents", INCIDENT_COLUMNS, records)
     if fmt == "json":
@@ -99,11 +100,12 @@ def monument_download(request, fmt):
     queryset = Monument.objects.public().with_condition().select_related("site").order_by("name", "slug")
     records = (_monument_record(request, monument) for monument in queryset.iterator(chunk_size=CHUNK_SIZE))
     if fmt == "csv":
-        return _csv_response("monuments", MONUMENT_COLUMNS, _chunked(records))
+        cells = ([_cell(record[column]) for column in MONUMENT_COLUMNS] for record in records)
+        return _csv_response("monuments", MONUMENT_COLUMNS, _batches(cells))
     if fmt == "json":
-        return _json_response("monuments", _chunked((_json_ready(r), None) for r in records))
+        return _json_response("monuments", _batches((_json_ready(r), None) for r in records))
     return _geojson_response(
-        "monuments", _chunked((_json_ready(r), _geometry([_point(r["latitude"], r["longitude"])])) for r in records)
+        "monuments", _batches((_json_ready(r), _geometry([_point(r["latitude"], r["longitude"])])) for r in records)
     )
 
 
@@ -118,7 +120,7 @@ def source_download(request, fmt):
         .values_list(*SOURCE_FIELDS)
         .iterator(chunk_size=CHUNK_SIZE)
     )
-    records = _source_records(request, rows, passages=fmt == "json")
+    records = _source_records(request, rows, fmt=fmt)
     if fmt == "csv":
         return _csv_response("sources", SOURCE_COLUMNS, records)
     return _json_response("sources", records)
@@ -164,8 +166,9 @@ def _url_maker(request, name):
 _PLAIN_SLUG = re.compile(r"[-a-zA-Z0-9_]+").fullmatch
 
 
-def _incident_records(request, rows, *, passages):
-    """Batches of (record, geometry) for the incident rows, in their order."""
+def _incident_records(request, rows, *, fmt):
+    """Batches of the incident rows, in their order: lists of CSV cells, or (record, geometry)."""
+    passages = fmt != "csv"
     url = _url_maker(request, "incident-detail")
     # Public monuments are few (they are places, not events): looked up once per download.
     monuments = {
@@ -226,6 +229,15 @@ def _incident_records(request, rows, *, passages):
         ) in batch:  # fmt: skip
             places = sorted(monuments_of.get(pk, ()))
             n, origins = counts.get(pk, (0, 0))
+            if not passages:
+                records.append(
+                    [
+                        slug, title, kind, site, ";".join([monument for monument, _point in places]), perpetrator,
+                        victims, occurred_from.isoformat(), occurred_to.isoformat(), date_precision, date_wording,
+                        assessment, description, str(n), str(origins), url(slug),
+                    ]
+                )  # fmt: skip
+                continue
             record = {
                 "slug": slug,
                 "title": title,
@@ -244,18 +256,17 @@ def _incident_records(request, rows, *, passages):
                 "independent_origins": origins,
                 "url": url(slug),
             }
-            geometry = None
-            if passages:
-                record["cited_passages"] = passages_of.get(pk, [])
-                # For GeoJSON: where the incident happened, from its monuments or else its site.
-                geometry = _geometry([point for _slug, point in places] or [_point(site_latitude, site_longitude)])
+            record["cited_passages"] = passages_of.get(pk, [])
+            # For GeoJSON: where the incident happened, from its monuments or else its site.
+            geometry = _geometry([point for _slug, point in places] or [_point(site_latitude, site_longitude)])
             records.append((record, geometry))
         yield records
 
 
-def _source_records(request, rows, *, passages):
-    """Batches of (record, None) for the source rows, with the number of published incidents citing
-    each and, for JSON, their cited passages."""
+def _source_records(request, rows, *, fmt):
+    """Batches of the source rows with the number of published incidents citing each: lists of CSV
+    cells, or (record, None) with their cited passages."""
+    passages = fmt == "json"
     url = _url_maker(request, "source-detail")
     for batch in _batches(rows):
         ids = [row[0] for row in batch]
@@ -278,6 +289,15 @@ def _source_records(request, rows, *, passages):
             )
         records = []
         for pk, slug, title, publisher, origin, byline, source_url, published_on, precision, language, sha in batch:
+            if not passages:
+                published = published_on.isoformat() if published_on else ""
+                records.append(
+                    [
+                        slug, title, publisher, origin, byline, source_url, published, precision, language, sha,
+                        str(counts.get(pk, 0)), url(slug),
+                    ]
+                )  # fmt: skip
+                continue
             record = {
                 "slug": slug,
                 "title": title,
@@ -292,16 +312,9 @@ def _source_records(request, rows, *, passages):
                 "incidents": counts.get(pk, 0),
                 "url": url(slug),
             }
-            if passages:
-                record["cited_passages"] = passages_of.get(pk, [])
+            record["cited_passages"] = passages_of.get(pk, [])
             records.append((record, None))
         yield records
-
-
-def _chunked(records):
-    """Monument records in batches of (record, geometry), as the writers below take them."""
-    for batch in _batches(records):
-        yield [item if isinstance(item, tuple) else (item, None) for item in batch]
 
 
 def _monument_record(request, monument):
@@ -353,7 +366,7 @@ def _attachment(response, name):
 
 
 def _csv_lines(columns, batches):
-    rows = ([_cell(record[column]) for column in columns] for batch in batches for record, _geometry in batch)
+    rows = (cells for batch in batches for cells in batch)
     piece = []
     for line in csv_lines(columns, rows):
         piece.append(line)

@@ -1,0 +1,284 @@
+"""Time every full public download under gunicorn against a raw cursor dump of the same rows.
+
+    .venv/bin/python bench/downloads.py                       # 100,000 incidents, scratch SQLite
+    .venv/bin/python bench/downloads.py --incidents 20000
+    .venv/bin/python bench/downloads.py --database-url postgres://heritage:heritage@127.0.0.1:5432/bench_dl
+
+It builds the synthetic archive (`generate_synthetic`; 100,000 incidents cite 20,000 sources) on a
+scratch database — a SQLite file in a temporary folder unless `--database-url` names another
+scratch database, never the project's — runs ANALYZE, and serves it with gunicorn and the
+deployment's settings (heritage/gunicorn.conf.py, DEBUG off). Each download is fetched whole over
+HTTP, checked (it parses, with one row per published incident or public source) and timed beside
+a raw DB-API cursor dump of the same rows written as CSV to nowhere; the target is a ratio of at
+most 2. The workers' resident memory is sampled while each download streams: flat memory means
+the peak does not grow with the download. Last, two full downloads run at once while a page is
+requested again and again: the page must keep answering.
+"""
+
+import argparse
+import csv
+import http.client
+import io
+import json
+import os
+import socket
+import subprocess
+import sys
+import tempfile
+import threading
+import time
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parent.parent
+TARGET = 2.0
+
+PUBLISHED = "i.status = 'published'"
+INCIDENT_SQL = f"""
+    SELECT i.id, i.slug, i.title, i.kind, s.slug, a.slug, i.victims, i.occurred_from, i.occurred_to,
+           i.date_precision, i.date_wording, i.assessment, i.description, s.latitude, s.longitude
+    FROM archive_incident i JOIN archive_site s ON s.id = i.site_id JOIN archive_actor a ON a.id = i.perpetrator_id
+    WHERE {PUBLISHED} ORDER BY i.occurred_from, i.slug
+"""
+INCIDENT_CITATIONS_SQL = f"""
+    SELECT c.incident_id, so.slug, c.quote, c.position_start, c.position_end, c.claimant, c.evidence_kind, c.stance
+    FROM archive_citation c JOIN archive_incident i ON i.id = c.incident_id
+    JOIN archive_source so ON so.id = c.source_id
+    WHERE {PUBLISHED} ORDER BY c.incident_id
+"""
+SOURCE_SQL = f"""
+    SELECT so.id, so.slug, so.title, so.publisher, so.origin, so.byline, so.url, so.published_on, so.date_precision,
+           so.language, so.sha256
+    FROM archive_source so
+    WHERE EXISTS (SELECT 1 FROM archive_citation c JOIN archive_incident i ON i.id = c.incident_id
+                  WHERE c.source_id = so.id AND {PUBLISHED})
+    ORDER BY so.published_on DESC, so.slug
+"""
+SOURCE_CITATIONS_SQL = f"""
+    SELECT c.source_id, i.slug, c.quote, c.position_start, c.position_end
+    FROM archive_citation c JOIN archive_incident i ON i.id = c.incident_id
+    WHERE {PUBLISHED} ORDER BY c.source_id
+"""
+DOWNLOADS = [
+    ("incidents CSV", "/incidents/download/csv/", "incidents", [INCIDENT_SQL]),
+    ("incidents JSON", "/incidents/download/json/", "incidents", [INCIDENT_SQL, INCIDENT_CITATIONS_SQL]),
+    ("incidents GeoJSON", "/incidents/download/geojson/", "incidents", [INCIDENT_SQL, INCIDENT_CITATIONS_SQL]),
+    ("sources CSV", "/sources/download/csv/", "sources", [SOURCE_SQL]),
+    ("sources JSON", "/sources/download/json/", "sources", [SOURCE_SQL, SOURCE_CITATIONS_SQL]),
+]
+
+
+def say(line=""):
+    sys.stdout.write(f"{line}\n")
+    sys.stdout.flush()
+
+
+def environment(folder, database_url, port):
+    return {
+        **os.environ,
+        "DATABASE_URL": database_url or f"sqlite:///{folder / 'bench.sqlite3'}",
+        "DEBUG": "false",
+        "SECRET_KEY": "bench-only-not-secret",
+        "ALLOWED_HOSTS": "127.0.0.1,testserver",
+        "STATIC_ROOT": str(folder / "static"),
+        "HTTPS": "false",  # plain HTTP on the loopback
+        "SECURE_SSL_REDIRECT": "false",
+        "HOST": "127.0.0.1",
+        "PORT": str(port),
+        "DJANGO_SETTINGS_MODULE": "heritage.settings",
+    }
+
+
+def free_port():
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return sock.getsockname()[1]
+
+
+class Sink:
+    """A file that forgets what is written to it (the raw dump's output)."""
+
+    def write(self, text):
+        return len(text)
+
+
+def raw_dump(queries):
+    """Seconds to fetch the rows with a plain DB-API cursor and write them as CSV to nowhere."""
+    from django.db import connection
+
+    writer = csv.writer(Sink())
+    start = time.perf_counter()
+    with connection.cursor() as cursor:
+        for sql in queries:
+            cursor.execute(sql)
+            while rows := cursor.fetchmany(2000):
+                writer.writerows(rows)
+    return time.perf_counter() - start
+
+
+def workers(master):
+    children = Path(f"/proc/{master}/task/{master}/children").read_text().split()
+    return [int(pid) for pid in children]
+
+
+def rss_mib(pid, field="VmRSS"):
+    for line in Path(f"/proc/{pid}/status").read_text().splitlines():
+        if line.startswith(field + ":"):
+            return int(line.split()[1]) / 1024
+    return 0.0
+
+
+class MemorySampler(threading.Thread):
+    """The largest resident size of any worker while a download streams, sampled every 0.1 s."""
+
+    def __init__(self, master):
+        super().__init__(daemon=True)
+        self.pids = workers(master)
+        self.start_mib = max(rss_mib(pid) for pid in self.pids)
+        self.peak_mib = self.start_mib
+        self.done = threading.Event()
+
+    def run(self):
+        while not self.done.wait(0.1):
+            self.peak_mib = max(self.peak_mib, *(rss_mib(pid) for pid in self.pids))
+
+
+def fetch(port, url, into=None):
+    """(status, seconds, bytes, complete) of a whole GET, read in 64 KiB pieces."""
+    connection = http.client.HTTPConnection("127.0.0.1", port, timeout=3600)
+    start = time.perf_counter()
+    connection.request("GET", url)
+    response = connection.getresponse()
+    size, complete = 0, True
+    try:
+        while piece := response.read(65536):
+            size += len(piece)
+            if into is not None:
+                into.write(piece)
+    except http.client.IncompleteRead:
+        complete = False
+    seconds = time.perf_counter() - start
+    connection.close()
+    return response.status, seconds, size, complete
+
+
+def rows_in(path, url):
+    data = path.read_bytes()
+    if url.endswith("/csv/"):
+        return len(list(csv.reader(io.StringIO(data.decode("utf-8"))))) - 1
+    parsed = json.loads(data)
+    return len(parsed["features"]) if "geojson" in url else len(parsed)
+
+
+def start_gunicorn(env, port):
+    server = subprocess.Popen(
+        [sys.executable, "-m", "gunicorn", "-c", str(ROOT / "heritage" / "gunicorn.conf.py")],
+        env=env,
+        cwd=ROOT,
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.PIPE,
+    )
+    deadline = time.monotonic() + 60
+    while True:
+        try:
+            socket.create_connection(("127.0.0.1", port), timeout=1).close()
+            break
+        except OSError:
+            if time.monotonic() > deadline or server.poll() is not None:
+                server.kill()
+                raise SystemExit(f"gunicorn did not start: {server.stderr.read().decode()[-2000:]}") from None
+            time.sleep(0.2)
+    time.sleep(1)  # let every worker boot
+    for _ in range(8):  # and load its code and open its database connection, before timing
+        fetch(port, "/monuments/download/csv/")
+    return server
+
+
+def concurrency(port, url, page="/incidents/"):
+    """Two full downloads at once; meanwhile the slowest of repeated requests for `page`."""
+    threads = [threading.Thread(target=fetch, args=(port, url)) for _ in range(2)]
+    for thread in threads:
+        thread.start()
+    time.sleep(0.5)
+    slowest, count, statuses = 0.0, 0, set()
+    while any(thread.is_alive() for thread in threads):
+        status, seconds, _size, _complete = fetch(port, page)
+        statuses.add(status)
+        slowest, count = max(slowest, seconds), count + 1
+        time.sleep(0.2)
+    for thread in threads:
+        thread.join()
+    return slowest, count, statuses
+
+
+def main():
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--incidents", type=int, default=100_000)
+    parser.add_argument("--database-url", help="a scratch database (default: a SQLite file in a temporary folder)")
+    args = parser.parse_args()
+
+    with tempfile.TemporaryDirectory(prefix="heritage-bench-dl-") as tmp:
+        folder, port = Path(tmp), free_port()
+        env = environment(folder, args.database_url, port)
+        os.environ.update(env)
+        sys.path.insert(0, str(ROOT))
+        import django
+
+        django.setup()
+        from django.core.management import call_command
+        from django.db import connection
+
+        from archive.management.commands.generate_synthetic import generate
+        from archive.models import Incident, Source
+
+        call_command("migrate", verbosity=0)
+        call_command("collectstatic", interactive=False, verbosity=0)
+        start = time.perf_counter()
+        made = generate(args.incidents)
+        with connection.cursor() as cursor:
+            cursor.execute("ANALYZE")
+        say(
+            f"built {made['incidents']:,} incidents, {made['citations']:,} citations, {made['sources']:,} sources "
+            f"in {time.perf_counter() - start:.1f} s on {connection.vendor}; ANALYZE run"
+        )
+        expected = {"incidents": Incident.objects.public().count(), "sources": Source.objects.public().count()}
+        connection.close()
+
+        server = start_gunicorn(env, port)
+        try:
+            say(f"gunicorn (heritage/gunicorn.conf.py) with {len(workers(server.pid))} workers on port {port}\n")
+            say(
+                f"{'download':<20} {'rows':>8} {'MiB':>7} {'download':>9} {'raw dump':>9} {'ratio':>7}"
+                f"   worker RSS start → peak"
+            )
+            worst = 0.0
+            for name, url, kind, queries in DOWNLOADS:
+                raw = raw_dump(queries)
+                sampler = MemorySampler(server.pid)
+                sampler.start()
+                path = folder / "download"
+                with path.open("wb") as into:
+                    status, seconds, size, complete = fetch(port, url, into)
+                sampler.done.set()
+                sampler.join()
+                rows = rows_in(path, url) if status == 200 and complete else -1
+                valid = status == 200 and complete and rows == expected[kind]
+                ratio = seconds / raw
+                worst = max(worst, ratio)
+                flag = "" if valid else f"  INVALID (status {status}, complete {complete}, {rows} rows)"
+                say(
+                    f"{name:<20} {rows:>8,} {size / 2**20:>7.1f} {seconds:>8.2f}s {raw:>8.2f}s {ratio:>6.2f}×"
+                    f"   {sampler.start_mib:.0f} → {sampler.peak_mib:.0f} MiB{flag}"
+                )
+            say(f"\nworst ratio: {worst:.2f}× (target ≤ {TARGET}×)")
+            slowest, count, statuses = concurrency(port, "/incidents/download/csv/")
+            say(
+                f"two full incident CSV downloads at once: /incidents/ answered {count} times "
+                f"(statuses {sorted(statuses)}), slowest {slowest * 1000:.0f} ms"
+            )
+        finally:
+            server.terminate()
+            server.wait(timeout=60)
+
+
+if __name__ == "__main__":
+    main()
