@@ -294,11 +294,15 @@ def child(database_url, command, directory):
         report = export_directory(Path(directory))
         result = {"rows": sum(report.counts.values())}
     result["seconds"] = time.perf_counter() - started
+    # The high-water mark of this process's memory since exec (getrusage's maxrss would count the
+    # parent's memory at fork).
+    with open("/proc/self/status", encoding="ascii") as status:
+        result["rss_mib"] = next(int(line.split()[1]) for line in status if line.startswith("VmHWM:")) / 1024
     sys.stdout.write(json.dumps(result) + "\n")
 
 
 def in_subprocess(database_url, command, directory, *, curator=False):
-    """Run `child` in a fresh interpreter; return its figures with its peak RSS (MiB)."""
+    """Run `child` in a fresh interpreter; return its figures, peak RSS (MiB) included."""
     probe = CuratorSaves() if curator else None
     process = subprocess.Popen(
         [sys.executable, __file__, "--database-url", database_url, "--child", command, str(directory)],
@@ -308,12 +312,9 @@ def in_subprocess(database_url, command, directory, *, curator=False):
     if probe is not None:
         probe.start()
     output = process.stdout.read()
-    _pid, status, usage = os.wait4(process.pid, 0)
-    process.returncode = os.waitstatus_to_exitcode(status)
-    if process.returncode:
+    if process.wait():
         raise SystemExit(f"{command} {directory} failed: {output}")
     result = json.loads(output.strip().splitlines()[-1])
-    result["rss_mib"] = usage.ru_maxrss / 1024  # kilobytes on Linux
     if probe is not None:
         result["curator"] = probe.summary()
     return result

@@ -105,7 +105,8 @@ class TableRules:
             obj.sha256 = digest
             obj.reading_text = reading_text(obj.received_text)
             changed.extend(["sha256", "reading_text"])
-        self.imported_digests[digest] = obj.slug
+        if "sources" in self.referred:  # citations of this import may name it by its text's SHA-256
+            self.imported_digests[digest] = obj.slug
         if self.texts is not None:
             self.texts.put(obj.slug, obj.received_text)
 
