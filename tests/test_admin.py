@@ -122,6 +122,21 @@ def test_every_changelist_add_and_change_form_opens(superuser_client, record):
             assert response.status_code == 200, url
 
 
+def test_the_review_queue_and_a_proposed_change_open(superuser_client, record):
+    from archive.models import ProposedChange
+
+    author = get_user_model().objects.create_user("author", password="pw", is_staff=True)
+    proposal = ProposedChange.propose(record["incident"], author, fields={"title": "Another title"})
+    changelist = reverse("admin:archive_proposedchange_changelist")
+    for url in [
+        changelist,
+        changelist + "?q=a",
+        changelist + "?state__exact=pending",
+        reverse("admin:archive_proposedchange_change", args=[proposal.pk]),
+    ]:
+        assert superuser_client.get(url).status_code == 200, url
+
+
 def test_every_list_filter_applies(superuser_client, record):
     """Open each changelist once per filter choice: a misspelled filter or lookup fails here."""
     for model in MODELS:

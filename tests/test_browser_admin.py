@@ -43,14 +43,6 @@ def log_in(page, base, username, password):
     page.wait_for_selector("#user-tools")
 
 
-def run_action(page, base, title, action):
-    page.goto(f"{base}/admin/archive/incident/")
-    page.get_by_role("checkbox", name=f"Select this object for an action - {title}").check()
-    page.select_option("select[name=action]", action)
-    page.click("button[name=index]")
-    page.wait_for_selector("ul.messagelist")
-
-
 def test_curator_creates_a_cited_incident_and_an_editor_publishes_it(live_server, archive, page, screenshot_dir):
     base = live_server.url
     log_in(page, base, "curator", "palmyra-curator")
@@ -94,19 +86,23 @@ def test_curator_creates_a_cited_incident_and_an_editor_publishes_it(live_server
     assert citation.source == Source.objects.get(title=ARTICLE)
     assert citation.source.received_text[citation.position_start : citation.position_end] == RIGHT
 
-    # A curator cannot publish.
-    run_action(page, base, incident.title, "publish_selected")
-    page.screenshot(path=screenshot_dir / "3-curator-refused.png", full_page=True)
-    assert "Only an editor can publish or withdraw incidents" in page.locator("ul.messagelist").inner_text()
+    # A curator cannot publish: no action, no button.
+    page.goto(f"{base}/admin/archive/incident/")
+    assert page.locator("select[name=action] option[value=publish_selected]").count() == 0
+    page.goto(f"{base}/admin/archive/incident/{incident.pk}/change/")
+    assert page.get_by_role("button", name="Publish").count() == 0
+    page.screenshot(path=screenshot_dir / "3-curator-cannot-publish.png", full_page=True)
     incident.refresh_from_db()
     assert incident.status == "draft"
 
     page.click("#logout-form button")
     page.wait_for_load_state()
 
-    # An editor can.
+    # An editor can, with the Publish button on the incident's page.
     log_in(page, base, "editor", "palmyra-editor")
-    run_action(page, base, incident.title, "publish_selected")
+    page.goto(f"{base}/admin/archive/incident/{incident.pk}/change/")
+    page.get_by_role("button", name="Publish").click()
+    page.wait_for_selector("ul.messagelist")
     assert f"Published: “{incident.title}”." in page.locator("ul.messagelist").inner_text()
     incident.refresh_from_db()
     assert incident.status == "published" and incident.published_by.username == "editor"
@@ -117,3 +113,32 @@ def test_curator_creates_a_cited_incident_and_an_editor_publishes_it(live_server
     rows = page.locator("#change-history tbody tr").all_inner_texts()
     assert re.search(r"Changed.*editor.*Published.*status:\s*draft\s*→\s*published", rows[0], re.S | re.I), rows[0]
     assert any(re.search(r"Created.*curator", row, re.S) for row in rows), rows
+
+    # The curator's later edit waits for the editor; the public keeps the published title.
+    page.click("#logout-form button")
+    page.wait_for_load_state()
+    log_in(page, base, "curator", "palmyra-curator")
+    page.goto(f"{base}/admin/archive/incident/{incident.pk}/change/")
+    page.fill("#id_title", "Temple of Bel destroyed")
+    page.locator("input[name=_save]").last.click()
+    page.wait_for_selector("ul.messagelist")
+    assert "waiting for an editor's review" in page.locator("ul.messagelist").inner_text()
+    page.goto(f"{base}{incident.get_absolute_url()}")
+    assert "Temples of Bel and Baalshamin destroyed" in page.locator("h1").inner_text()
+    page.goto(f"{base}/admin/")
+    page.click("#logout-form button")
+    page.wait_for_load_state()
+
+    log_in(page, base, "editor", "palmyra-editor")
+    page.goto(f"{base}/admin/archive/incident/{incident.pk}/change/")
+    page.get_by_role("link", name="See the change and review it").click()
+    page.wait_for_selector("table.review-diff")
+    page.screenshot(path=screenshot_dir / "5-review.png", full_page=True)
+    diff = page.locator("table.review-diff").inner_text()
+    assert "Temples of Bel and Baalshamin destroyed" in diff and "Temple of Bel destroyed" in diff
+    page.get_by_role("button", name="Approve and publish the change").click()
+    page.wait_for_load_state()
+    page.screenshot(path=screenshot_dir / "6-approved.png", full_page=True)
+    page.wait_for_selector("ul.messagelist")
+    page.goto(f"{base}{incident.get_absolute_url()}")
+    assert "Temple of Bel destroyed" in page.locator("h1").inner_text()

@@ -31,6 +31,8 @@ class ProposedChangeAdmin(admin.ModelAdmin):
     autocomplete_fields = ["incident"]
     date_hierarchy = "proposed_at"
     change_form_template = "admin/archive/proposedchange/review.html"
+    # Not the curated models' changelist (admin/archive/change_list.html): no deleted-records view.
+    change_list_template = "admin/change_list.html"
 
     # Anyone who curates incidents sees the queue; only editors decide; nobody edits a proposal.
     def has_view_permission(self, request, obj=None):
