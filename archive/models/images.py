@@ -7,6 +7,7 @@ from simple_history.models import HistoricalRecords
 
 from ..images import needs_cleaning, store_clean_image
 from .choices import ImageKind
+from .versioning import Versioned
 
 # What cleaning sets, added to a bulk_update that cleans.
 CLEANED_FIELDS = ("file", "thumbnail", "width", "height", "file_sha256", "thumbnail_sha256")
@@ -34,7 +35,7 @@ class ImageQuerySet(models.QuerySet):
         return super().bulk_update(objs, fields, *args, **kwargs)
 
 
-class Image(models.Model):
+class Image(Versioned):
     monument = models.ForeignKey("Monument", null=True, blank=True, on_delete=models.CASCADE, related_name="images")
     incident = models.ForeignKey("Incident", null=True, blank=True, on_delete=models.CASCADE, related_name="images")
     file = models.ImageField(
