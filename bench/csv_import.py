@@ -267,7 +267,7 @@ class CuratorSaves(threading.Thread):
                     User.objects.filter(pk=curator.pk).update(first_name=f"saved at {time.time():.1f}")
                 self.waits.append(time.perf_counter() - started)
             except DatabaseError as error:
-                self.failures.append(str(error))
+                self.failures.append(f"{error} after {time.perf_counter() - started:.1f} s")
             self.stop.wait(0.2)
         connection.close()
 
@@ -275,7 +275,7 @@ class CuratorSaves(threading.Thread):
         self.stop.set()
         self.join()
         longest = max(self.waits, default=0)
-        failed = f", {len(self.failures)} failed ({self.failures[0]})" if self.failures else ", none failed"
+        failed = f", {len(self.failures)} failed ({self.failures[0]}: a 503 page)" if self.failures else ", none failed"
         return f"curator saves meanwhile: {len(self.waits)} succeeded, longest wait {longest:.2f} s{failed}"
 
 

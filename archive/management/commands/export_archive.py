@@ -1,7 +1,8 @@
 """Write the whole archive as CSV files (one per table) and a manifest into a folder.
 
 Safe to re-run: the files are rewritten from the database, in natural-key order, so exporting the
-same records twice gives byte-identical files. Synthetic (benchmark) incidents are never exported.
+same records twice gives byte-identical files. Synthetic (benchmark) records are never exported:
+each table starts from its model's `curated()`.
 """
 
 import sys

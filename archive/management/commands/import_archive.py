@@ -4,6 +4,11 @@ Files are read in dependency order (sites, actors, sources, monuments, incidents
 images); rows are matched by natural key, so re-running with the same files changes nothing.
 If any row of any file is wrong, nothing is written and every problem is listed as
 `file:line: column: what is wrong`. `--dry-run` reports what would change and writes nothing.
+
+Files of any size: they are read row by row (CSV_IMPORT_MAX_BYTES limits admin uploads only), and
+everything is checked before the one write transaction begins, so on SQLite curators are kept
+waiting only while rows are written (see archive.importexport.engine). Statistics are refreshed
+after writing.
 """
 
 from pathlib import Path
