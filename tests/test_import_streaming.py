@@ -176,3 +176,31 @@ def test_model_rule_messages_are_the_importers():
     source += pathlib.Path(engine.__file__).read_text(encoding="utf-8")
     for own_wording in ("say why the incident is withdrawn", "is published but has no citation", "is evidence and"):
         assert own_wording not in source
+
+
+@pytest.mark.django_db
+def test_an_update_can_refer_to_a_row_new_in_the_same_import(tmp_path, monkeypatch):
+    """A stored incident relinked to a monument and re-attributed to an actor that only this
+    import brings: their pks are known only in the write phase."""
+    monkeypatch.setattr(engine, "CHUNK_ROWS", 1)
+    build_archive()
+    export_bytes(tmp_path)
+    (tmp_path / "manifest.json").unlink()
+    with (tmp_path / "monuments.csv").open("a", encoding="utf-8", newline="") as stream:
+        stream.write("new-arch,palmyra,New arch,,arch" + "," * 8 + "\r\n")
+    with (tmp_path / "actors.csv").open("a", encoding="utf-8", newline="") as stream:
+        stream.write("new-actor,New actor,militia,,\r\n")
+    path = tmp_path / "incidents.csv"
+    data = path.read_bytes().replace(
+        b"roman-theatre;temple-of-bel,islamic-state,", b"new-arch;temple-of-bel,new-actor,"
+    )
+    assert b"new-actor" in data
+    path.write_bytes(data)
+    out = StringIO()
+    call_command("import_archive", str(tmp_path), stdout=out)
+    incident = Incident.objects.get(slug="bel-destroyed")
+    assert sorted(incident.monuments.values_list("slug", flat=True)) == ["new-arch", "temple-of-bel"]
+    assert incident.perpetrator.slug == "new-actor"
+    latest = incident.history.first()
+    assert latest.history_type == "~"
+    assert sorted(m.monument.slug for m in latest.monuments.all()) == ["new-arch", "temple-of-bel"]
