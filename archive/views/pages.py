@@ -102,7 +102,9 @@ def site_detail(request, slug):
     version = data_version()
     monuments = list(Monument.objects.public().with_condition().filter(site=site).order_by("name"))
     located = [monument for monument in monuments if monument.latitude is not None]
-    incident_count = cached(f"site-count:{site.pk}", lambda: Incident.objects.public().filter(site=site).count(), version)
+    incident_count = cached(
+        f"site-count:{site.pk}", lambda: Incident.objects.public().filter(site=site).count(), version
+    )
     context = {
         "site": site,
         "monuments": monuments,
@@ -186,7 +188,10 @@ def incident_detail(request, slug):
     context = {
         "incident": incident,
         "monuments": Monument.objects.public().with_condition().filter(incidents=incident).order_by("name"),
-        "citations": Citation.objects.public().filter(incident=incident).select_related("source").order_by("source__published_on", "position_start"),
+        "citations": Citation.objects.public()
+        .filter(incident=incident)
+        .select_related("source")
+        .order_by("source__published_on", "position_start"),
         "images": incident.images.order_by("taken_on", "pk"),
     }
     return render(request, "archive/incident_detail.html", context)
@@ -225,9 +230,7 @@ def source_list(request):
 @require_safe
 def source_detail(request, slug):
     source = get_object_or_404(Source.objects.public(), slug=slug)
-    citations = (
-        Citation.objects.public().filter(source=source).select_related("incident").order_by("position_start")
-    )
+    citations = Citation.objects.public().filter(source=source).select_related("incident").order_by("position_start")
     context = {
         "source": source,
         "citations": citations,
