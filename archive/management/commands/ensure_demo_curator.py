@@ -35,7 +35,7 @@ class Command(BaseCommand):
         verb = "Created" if created else "Kept"
         self.stdout.write(
             self.style.SUCCESS(
-                f"{verb} the demo curator. Log in at http://127.0.0.1:8000/admin/ as "
+                f"{verb} the demo curator. Log in at /admin/ as "
                 f"“{DEMO_USERNAME}” with password “{DEMO_PASSWORD}”"
                 + ("" if created else " (unless you changed it)")
                 + "."
