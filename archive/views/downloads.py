@@ -7,9 +7,11 @@ at a time, so memory does not grow with the number of rows. CSV cells go through
 every other export (archive.importexport.csvfile).
 """
 
+import itertools
 import json
 import re
 from decimal import Decimal
+from operator import itemgetter
 
 from django.db.models import Count, Q
 from django.http import Http404, HttpResponseBadRequest, StreamingHttpResponse
@@ -19,7 +21,7 @@ from django.views.decorators.http import require_safe
 from ..filters import IncidentFilter
 from ..importexport.csvfile import csv_lines
 from ..importexport.tables import format_value
-from ..models import Citation, Incident, Monument, Source, Stance
+from ..models import Citation, Incident, Monument, Site, Source, Stance
 
 # Rows per database chunk and per piece of the response (a few hundred kB).
 CHUNK_SIZE = 2000
@@ -80,12 +82,8 @@ def incident_download(request, fmt):
         errors = "; ".join(f"{name}: {' '.join(messages)}" for name, messages in filterset.errors.items())
         return HttpResponseBadRequest(f"Bad filter: {errors}", content_type="text/plain; charset=utf-8")
     direction = "-" if filterset.descending else ""
-    rows = (
-        filterset.qs.order_by(f"{direction}occurred_from", f"{direction}slug")
-        .values_list(*INCIDENT_FIELDS)
-        .iterator(chunk_size=CHUNK_SIZE)
-    )
-    records = _incident_records(request, rows, fmt=fmt)
+    order = [f"{direction}occurred_from", f"{direction}slug"]
+    records = _incident_records(request, filterset.qs.order_by(*order), order, fmt=fmt)
     if fmt == "csv":
         return _csv_response("incidents", INCIDENT_COLUMNS, records)
     if fmt == "json":
@@ -113,26 +111,22 @@ def monument_download(request, fmt):
 def source_download(request, fmt):
     if fmt not in ("csv", "json"):
         raise Http404("Sources download as csv or json.")
-    rows = (
-        # The received text is evidence the public does not get whole (copyright): never selected.
-        Source.objects.public()
-        .order_by("-published_on", "slug")
-        .values_list(*SOURCE_FIELDS)
-        .iterator(chunk_size=CHUNK_SIZE)
-    )
-    records = _source_records(request, rows, fmt=fmt)
+    # The received text is evidence the public does not get whole (copyright): never selected.
+    sources = Source.objects.public().order_by("-published_on", "slug")
+    records = _source_records(request, sources, fmt=fmt)
     if fmt == "csv":
         return _csv_response("sources", SOURCE_COLUMNS, records)
     return _json_response("sources", records)
 
 
-# Rows are read as tuples, CHUNK_SIZE at a time; what each chunk needs from other tables (monuments,
-# citation counts, cited passages) is fetched with one query per chunk keyed by its ids, instead of
-# a correlated subquery per row. Each chunk is written as one piece of the response.
+# Rows are read as tuples, CHUNK_SIZE at a time, and each chunk is written as one piece of the
+# response. What a row needs from other tables (citation counts, monuments, cited passages) comes
+# from one more query per table for the whole download, ordered as the rows are and read alongside
+# them (`_Alongside`): no query per chunk or per row, no list of ids sent back to the database.
 
 INCIDENT_FIELDS = (
     "pk", "slug", "title", "kind", "site__slug", "perpetrator__slug", "victims", "occurred_from", "occurred_to",
-    "date_precision", "date_wording", "assessment", "description", "site__latitude", "site__longitude",
+    "date_precision", "date_wording", "assessment", "description",
 )  # fmt: skip
 SOURCE_FIELDS = (
     "pk", "slug", "title", "publisher", "origin", "byline", "url", "published_on", "date_precision", "language",
@@ -151,6 +145,32 @@ def _batches(rows):
         yield batch
 
 
+class _Alongside:
+    """The rows of a second query, keyed by their first column and ordered as the download's rows,
+    handed out key by key as the download reaches them. Rows of a key the download has passed
+    would mean the two orders disagree: `finish()` then raises, so the response ends unfinished
+    rather than with a wrong count."""
+
+    def __init__(self, queryset):
+        self.groups = itertools.groupby(queryset.iterator(chunk_size=CHUNK_SIZE), key=itemgetter(0))
+        self.key, self.group = next(self.groups, (_NOTHING, ()))
+
+    def take(self, key):
+        """The rows of `key` (the download's next row), or () if it has none."""
+        if self.key != key:
+            return ()
+        group = list(self.group)
+        self.key, self.group = next(self.groups, (_NOTHING, ()))
+        return group
+
+    def finish(self):
+        if self.key is not _NOTHING:
+            raise RuntimeError(f"Download rows and their related rows are not in the same order (at {self.key!r}).")
+
+
+_NOTHING = object()
+
+
 def _url_maker(request, name):
     """slug → absolute URL of its public page, without a reverse() per row for ordinary slugs."""
     head, _, tail = request.build_absolute_uri(reverse(f"archive:{name}", kwargs={"slug": "SLUG"})).rpartition("SLUG")
@@ -166,69 +186,61 @@ def _url_maker(request, name):
 _PLAIN_SLUG = re.compile(r"[-a-zA-Z0-9_]+").fullmatch
 
 
-def _incident_records(request, rows, *, fmt):
+def _incident_records(request, incidents, order, *, fmt):
     """Batches of the incident rows, in their order: lists of CSV cells, or (record, geometry)."""
     passages = fmt != "csv"
+    geojson = fmt == "geojson"
     url = _url_maker(request, "incident-detail")
-    # Public monuments are few (they are places, not events): looked up once per download.
+    # Public monuments and sites are few (they are places, not events): looked up once per download.
     monuments = {
         pk: (slug, _point(latitude, longitude))
         for pk, slug, latitude, longitude in Monument.objects.public().values_list(
             "pk", "slug", "latitude", "longitude"
         )
     }
-    through = Incident.monuments.through.objects
+    sites = {
+        slug: _point(latitude, longitude)
+        for slug, latitude, longitude in Site.objects.public().values_list("slug", "latitude", "longitude")
+    }
+    # The related rows, in the order of the incidents: `order` is theirs, seen from a citation or link.
+    related_order = [f"{'-' if field.startswith('-') else ''}incident__{field.lstrip('-')}" for field in order]
+    chosen = incidents.values("pk")
+    citations = Citation.objects.public().filter(incident__in=chosen)
+    counts = _Alongside(
+        citations.values("incident_id")
+        .annotate(n=Count("pk"), origins=Count("source__origin", distinct=True, filter=Q(stance=Stance.SUPPORTS)))
+        .order_by(*related_order)
+        .values_list("incident_id", "n", "origins")
+    )
+    links = _Alongside(
+        Incident.monuments.through.objects.filter(incident__in=chosen)
+        .order_by(*related_order)
+        .values_list("incident_id", "monument_id")
+    )
+    cited = None
+    if passages:
+        cited = _Alongside(
+            citations.order_by(*related_order, "source__published_on", "position_start", "pk").values_list(
+                "incident_id",
+                "source__slug",
+                "quote",
+                "position_start",
+                "position_end",
+                "claimant",
+                "evidence_kind",
+                "stance",
+            )  # fmt: skip
+        )
+    rows = incidents.values_list(*INCIDENT_FIELDS).iterator(chunk_size=CHUNK_SIZE)
     for batch in _batches(rows):
-        ids = [row[0] for row in batch]
-        counts = {
-            incident: (n, origins)
-            for incident, n, origins in Citation.objects.public()
-            .filter(incident_id__in=ids)
-            .order_by()
-            .values("incident_id")
-            .annotate(n=Count("pk"), origins=Count("source__origin", distinct=True, filter=Q(stance=Stance.SUPPORTS)))
-            .values_list("incident_id", "n", "origins")
-        }
-        monuments_of = {}
-        for incident, monument in through.filter(incident_id__in=ids).values_list("incident_id", "monument_id"):
-            if monument in monuments:
-                monuments_of.setdefault(incident, []).append(monuments[monument])
-        passages_of = {}
-        if passages:
-            cited = (
-                Citation.objects.public()
-                .filter(incident_id__in=ids)
-                .order_by("incident_id", "source__published_on", "position_start", "pk")
-                .values_list(
-                    "incident_id",
-                    "source__slug",
-                    "quote",
-                    "position_start",
-                    "position_end",
-                    "claimant",
-                    "evidence_kind",
-                    "stance",
-                )  # fmt: skip
-            )
-            for incident, source, quote, start, end, claimant, evidence_kind, stance in cited:
-                passages_of.setdefault(incident, []).append(
-                    {
-                        "source": source,
-                        "quote": quote,
-                        "position_start": start,
-                        "position_end": end,
-                        "claimant": claimant,
-                        "evidence_kind": evidence_kind,
-                        "stance": stance,
-                    }
-                )
         records = []
         for (
             pk, slug, title, kind, site, perpetrator, victims, occurred_from, occurred_to, date_precision,
-            date_wording, assessment, description, site_latitude, site_longitude,
+            date_wording, assessment, description,
         ) in batch:  # fmt: skip
-            places = sorted(monuments_of.get(pk, ()))
-            n, origins = counts.get(pk, (0, 0))
+            places = sorted(monuments[monument] for _pk, monument in links.take(pk) if monument in monuments)
+            counted = counts.take(pk)
+            _pk, n, origins = counted[0] if counted else (pk, 0, 0)
             if not passages:
                 records.append(
                     [
@@ -255,49 +267,63 @@ def _incident_records(request, rows, *, fmt):
                 "citations": n,
                 "independent_origins": origins,
                 "url": url(slug),
+                "cited_passages": [
+                    {
+                        "source": source,
+                        "quote": quote,
+                        "position_start": start,
+                        "position_end": end,
+                        "claimant": claimant,
+                        "evidence_kind": evidence_kind,
+                        "stance": stance,
+                    }
+                    for _pk, source, quote, start, end, claimant, evidence_kind, stance in cited.take(pk)
+                ],
             }
-            record["cited_passages"] = passages_of.get(pk, [])
             # For GeoJSON: where the incident happened, from its monuments or else its site.
-            geometry = _geometry([point for _slug, point in places] or [_point(site_latitude, site_longitude)])
+            geometry = _geometry([point for _slug, point in places] or [sites[site]]) if geojson else None
             records.append((record, geometry))
         yield records
+    for alongside in (counts, links, cited):
+        if alongside is not None:
+            alongside.finish()
 
 
-def _source_records(request, rows, *, fmt):
+def _source_records(request, sources, *, fmt):
     """Batches of the source rows with the number of published incidents citing each: lists of CSV
     cells, or (record, None) with their cited passages."""
     passages = fmt == "json"
     url = _url_maker(request, "source-detail")
-    for batch in _batches(rows):
-        ids = [row[0] for row in batch]
-        citing = Citation.objects.public().filter(source_id__in=ids).order_by()
-        passages_of = {}
-        if passages:
-            incidents_of = {}
-            cited = citing.order_by("source_id", "position_start", "pk").values_list(
+    citations = Citation.objects.public().order_by()
+    related_order = ["-source__published_on", "source__slug"]  # the sources' order, seen from a citation
+    if passages:
+        cited = _Alongside(
+            citations.order_by(*related_order, "position_start", "pk").values_list(
                 "source_id", "incident_id", "incident__slug", "quote", "position_start", "position_end"
             )
-            for source, incident, incident_slug, quote, start, end in cited:
-                incidents_of.setdefault(source, set()).add(incident)
-                passages_of.setdefault(source, []).append(
-                    {"incident": incident_slug, "quote": quote, "position_start": start, "position_end": end}
-                )
-            counts = {source: len(incidents) for source, incidents in incidents_of.items()}
-        else:
-            counts = dict(
-                citing.values("source_id").annotate(n=Count("incident_id", distinct=True)).values_list("source_id", "n")
-            )
+        )
+    else:
+        counted = _Alongside(
+            citations.values("source_id")
+            .annotate(n=Count("incident_id", distinct=True))
+            .order_by(*related_order)
+            .values_list("source_id", "n")
+        )
+    rows = sources.values_list(*SOURCE_FIELDS).iterator(chunk_size=CHUNK_SIZE)
+    for batch in _batches(rows):
         records = []
         for pk, slug, title, publisher, origin, byline, source_url, published_on, precision, language, sha in batch:
             if not passages:
                 published = published_on.isoformat() if published_on else ""
+                count = counted.take(pk)
                 records.append(
                     [
                         slug, title, publisher, origin, byline, source_url, published, precision, language, sha,
-                        str(counts.get(pk, 0)), url(slug),
+                        str(count[0][1] if count else 0), url(slug),
                     ]
                 )  # fmt: skip
                 continue
+            passages_of = cited.take(pk)
             record = {
                 "slug": slug,
                 "title": title,
@@ -309,12 +335,16 @@ def _source_records(request, rows, *, fmt):
                 "date_precision": precision,
                 "language": language,
                 "sha256": sha,
-                "incidents": counts.get(pk, 0),
+                "incidents": len({incident for _pk, incident, *_rest in passages_of}),
                 "url": url(slug),
+                "cited_passages": [
+                    {"incident": incident_slug, "quote": quote, "position_start": start, "position_end": end}
+                    for _pk, _incident, incident_slug, quote, start, end in passages_of
+                ],
             }
-            record["cited_passages"] = passages_of.get(pk, [])
             records.append((record, None))
         yield records
+    (cited if passages else counted).finish()
 
 
 def _monument_record(request, monument):
