@@ -14,6 +14,13 @@ CLEANED_FIELDS = ("file", "thumbnail", "width", "height", "file_sha256", "thumbn
 
 
 class ImageQuerySet(models.QuerySet):
+    def public(self):
+        """Images the public may see: those of a public monument or a public incident."""
+        from .incidents import Incident
+        from .places import Monument
+
+        return self.filter(Q(monument__in=Monument.objects.public()) | Q(incident__in=Incident.objects.public()))
+
     # bulk_create and bulk_update bypass save(): they clean too, so the CSV import (which writes
     # through them) stores only cleaned files.
     def bulk_create(self, objs, *args, **kwargs):

@@ -14,7 +14,7 @@ from django.db.models import Q
 from django.http import FileResponse, Http404
 from django.views.decorators.http import require_safe
 
-from ..models import Image, Incident, Monument
+from ..models import Image
 
 CONTENT_TYPES = {".jpg": "image/jpeg", ".jpeg": "image/jpeg", ".png": "image/png", ".webp": "image/webp"}
 
@@ -27,7 +27,7 @@ def serve_media(request, path):
     images = Image.objects.filter(Q(file=path) | Q(thumbnail=path))
     staff = request.user.is_active and request.user.is_staff
     if not staff:
-        images = images.filter(Q(monument__in=Monument.objects.public()) | Q(incident__in=Incident.objects.public()))
+        images = images & Image.objects.public()
     if not images.exists():
         raise Http404
     root = Path(settings.MEDIA_ROOT).resolve()

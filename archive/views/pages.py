@@ -139,7 +139,7 @@ def timeline_svg(request):
 @require_safe
 def monument_list(request):
     paginator = KeysetPaginator([Key("name"), Key("slug")], size=INCIDENT_PAGE_SIZE)
-    images = Prefetch("images", queryset=Image.objects.order_by("taken_on", "pk"))
+    images = Prefetch("images", queryset=Image.objects.public().order_by("taken_on", "pk"))
     page = _page(
         paginator,
         Monument.objects.public(),
@@ -160,7 +160,7 @@ def monument_detail(request, slug):
         prepare=_incidents_with_citations,
         count_key=f"monument:{monument.pk}",
     )
-    context = {"monument": monument, "page": page, "images": monument.images.order_by("taken_on", "pk")}
+    context = {"monument": monument, "page": page, "images": Image.objects.public().filter(monument=monument)}
     return render(request, "archive/monument_detail.html", context)
 
 
@@ -192,7 +192,7 @@ def incident_detail(request, slug):
         .filter(incident=incident)
         .select_related("source")
         .order_by("source__published_on", "position_start"),
-        "images": incident.images.order_by("taken_on", "pk"),
+        "images": Image.objects.public().filter(incident=incident),
     }
     return render(request, "archive/incident_detail.html", context)
 
