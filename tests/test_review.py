@@ -65,6 +65,16 @@ def test_a_curators_edit_to_a_published_incident_waits_and_the_public_keeps_the_
     assert ("Kind", "Destruction", "Damage") in proposal.diff()
 
 
+def test_the_incident_changelist_filters_incidents_whose_change_waits(people, published):
+    curator_user, _ = people["curator"]
+    _, editor = people["editor"]
+    other = make_incident(citations=1, status="published", title="Theatre damaged")
+    ProposedChange.propose(published, curator_user, fields={"title": "Proposed"})
+    response = editor.get(reverse("admin:archive_incident_changelist") + "?review=waiting")
+    shown = [incident.pk for incident in response.context["cl"].result_list]
+    assert shown == [published.pk] and other.pk not in shown
+
+
 def test_a_new_citation_on_a_published_incident_waits_for_review_too(people, published):
     _, curator = people["curator"]
     source = make_source(slug="second-article")

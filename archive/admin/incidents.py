@@ -2,6 +2,7 @@ from django import forms
 from django.contrib import admin, messages
 from django.contrib.admin.utils import unquote
 from django.core.exceptions import ValidationError
+from django.db.models import Exists, OuterRef
 from django.forms.models import BaseInlineFormSet
 from django.shortcuts import redirect
 from django.template.response import TemplateResponse
@@ -262,6 +263,19 @@ class CitationsFilter(admin.SimpleListFilter):
         return queryset
 
 
+class ReviewFilter(admin.SimpleListFilter):
+    title = "review"
+    parameter_name = "review"
+
+    def lookups(self, request, model_admin):
+        return [("waiting", "A change waits for review")]
+
+    def queryset(self, request, queryset):
+        if self.value() == "waiting":
+            return queryset.filter(Exists(ProposedChange.objects.pending().filter(incident=OuterRef("pk"))))
+        return queryset
+
+
 class WithdrawForm(forms.Form):
     reason = forms.CharField(
         widget=forms.Textarea(attrs={"rows": 3, "cols": 80}),
@@ -290,6 +304,7 @@ class IncidentAdmin(CleansImagesMixin, CurationAdminMixin, ImportExportModelAdmi
         "kind",
         "assessment",
         CitationsFilter,
+        ReviewFilter,
         "site",
         ("perpetrator", admin.RelatedOnlyFieldListFilter),
         ("monuments", admin.RelatedOnlyFieldListFilter),
