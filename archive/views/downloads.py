@@ -3,10 +3,11 @@
 Published incidents only (with the incident list's filters), sources only when a published
 incident cites them and never their full text (the public sees the cited passages), monuments with
 their derived condition. Rows are read as tuples with `.iterator(chunk_size=…)` and written a chunk
-at a time, so memory does not grow with the number of rows. CSV cells go through the same formula escaping as
-every other export (archive.importexport.csvfile).
+at a time, so memory does not grow with the number of rows. CSV cells go through the same formula
+escaping as every other export (archive.importexport.escaping).
 """
 
+import csv
 import itertools
 import json
 import re
@@ -19,7 +20,7 @@ from django.urls import reverse
 from django.views.decorators.http import require_safe
 
 from ..filters import IncidentFilter
-from ..importexport.csvfile import csv_lines
+from ..importexport.escaping import escape_cell
 from ..importexport.tables import format_value
 from ..models import Citation, Incident, Monument, Site, Source, Stance
 
@@ -395,16 +396,29 @@ def _attachment(response, name):
 # so the client sees an incomplete transfer rather than a file that looks whole.
 
 
+class _Piece:
+    """A file for the csv writer that keeps what is written until it is taken."""
+
+    def __init__(self):
+        self.parts = []
+        self.write = self.parts.append
+
+    def take(self):
+        text = "".join(self.parts)
+        self.parts.clear()
+        return text
+
+
 def _csv_lines(columns, batches):
-    rows = (cells for batch in batches for cells in batch)
-    piece = []
-    for line in csv_lines(columns, rows):
-        piece.append(line)
-        if len(piece) == CHUNK_SIZE:
-            yield "".join(piece)
-            piece = []
-    if piece:
-        yield "".join(piece)
+    """The header and then each batch of rows as one piece, every cell escaped against formulas."""
+    piece = _Piece()
+    writer = csv.writer(piece, lineterminator="\r\n")
+    writer.writerow(map(escape_cell, columns))
+    for batch in batches:
+        writer.writerows(map(escape_cell, cells) for cells in batch)
+        yield piece.take()
+    if piece.parts:  # no rows: the header alone
+        yield piece.take()
 
 
 def _csv_response(name, columns, batches):
@@ -448,8 +462,7 @@ def _geojson_lines(batches):
     for batch in batches:
         if batch:
             features = (
-                f'{{"type": "Feature", "geometry": {_dumps(geometry)}, "properties": {_dumps(record)}}}'
-                for record, geometry in batch
+                _dumps({"type": "Feature", "geometry": geometry, "properties": record}) for record, geometry in batch
             )
             yield separator + ",\n".join(features)
             separator = ",\n"
