@@ -272,9 +272,11 @@ class _Import(TableRules):
         self.stored_monument_slugs: dict[int, list[str]] = {}
         self.spool = _Spool()
         self.texts = _Texts() if "citations" in files and "sources" in files else None
+        # Tables later files refer to (an empty file, as its manifest says, refers to nothing).
         self.referred = {
             column.target
-            for key in files
+            for key, csv in files.items()
+            if csv.count != 0
             for column in TABLES_BY_KEY[key].columns
             if isinstance(column, (Reference, ManyReference))
         }
@@ -303,6 +305,10 @@ class _Import(TableRules):
         report.timings["plan"] = time.perf_counter() - started
         if self.problems:
             return report
+        # What only planning needed goes before writing, which keeps pks of its own.
+        for plan in plans:
+            plan.seen = {}
+        self.imported, self.imported_digests, self.objects = {}, {}, {}
         bar = self.progress("Writing", sum(plan.report.rows for plan in plans))
         started = time.perf_counter()
         try:
