@@ -203,3 +203,31 @@ def test_curators_cannot_delete_a_published_incidents_citation_directly(people, 
     )
     assert response.status_code == 403  # Django's delete action: no permission for this row
     assert Citation.objects.filter(pk=citation.pk).exists()
+
+
+def test_a_published_incidents_images_are_read_only_for_curators(people, published, settings, tmp_path):
+    import io
+
+    from django.core.files.uploadedfile import SimpleUploadedFile
+    from PIL import Image as PILImage
+
+    from archive.models import Image
+
+    settings.MEDIA_ROOT = tmp_path
+    buffer = io.BytesIO()
+    PILImage.new("RGB", (20, 20), "red").save(buffer, "JPEG")
+    image = Image.objects.create(
+        incident=published, file=SimpleUploadedFile("a.jpg", buffer.getvalue()), caption="c", credit="c", licence="l"
+    )
+    _, curator = people["curator"]
+    page = curator.get(reverse("admin:archive_incident_change", args=[published.pk]))
+    images = next(i for i in page.context["inline_admin_formsets"] if i.formset.model is Image)
+    assert not images.has_add_permission and not images.has_change_permission
+    change = curator.get(reverse("admin:archive_image_change", args=[image.pk]))
+    assert "file" not in change.context["adminform"].form.fields  # view only
+    add = curator.get(reverse("admin:archive_image_add"))
+    assert published not in add.context["adminform"].form.fields["incident"].queryset
+    _, editor = people["editor"]
+    page = editor.get(reverse("admin:archive_incident_change", args=[published.pk]))
+    images = next(i for i in page.context["inline_admin_formsets"] if i.formset.model is Image)
+    assert images.has_add_permission and images.has_change_permission

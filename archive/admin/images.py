@@ -6,8 +6,14 @@ from simple_history.admin import SimpleHistoryAdmin
 
 from ..images import check_image, store_clean_image
 from ..importexport.resources import ImageResource
-from ..models import Image
+from ..models import Image, Status
+from ..models.review import needs_review
 from .mixins import AdminModelForm, CurationAdminMixin
+
+UNDER_REVIEW = (
+    "Images of a published incident reach the public with it, so an editor adds, changes or removes them; "
+    "curators attach images to draft incidents."
+)
 
 
 class CheckedImageField(forms.ImageField):
@@ -62,6 +68,17 @@ class MonumentImageInline(ImageInline):
 class IncidentImageInline(ImageInline):
     fk_name = "incident"
 
+    # A curator's change to a published incident waits for review, and images are not part of a
+    # proposed change: for a curator, a published incident's images are read-only here.
+    def has_add_permission(self, request, obj=None):
+        return not (obj is not None and needs_review(obj, request.user)) and super().has_add_permission(request, obj)
+
+    def has_change_permission(self, request, obj=None):
+        return not (obj is not None and needs_review(obj, request.user)) and super().has_change_permission(request, obj)
+
+    def has_delete_permission(self, request, obj=None):
+        return not (obj is not None and needs_review(obj, request.user)) and super().has_delete_permission(request, obj)
+
 
 class CleansImagesMixin:
     """For admins with image inlines: images are re-encoded without metadata before saving."""
@@ -97,6 +114,22 @@ class ImageAdmin(CurationAdminMixin, ImportExportModelAdmin, SimpleHistoryAdmin)
     @admin.display(description="preview")
     def thumbnail_preview(self, image):
         return preview(image)
+
+    def _under_review(self, request, image):
+        return image is not None and image.incident_id is not None and needs_review(image.incident, request.user)
+
+    def has_change_permission(self, request, obj=None):
+        return not self._under_review(request, obj) and super().has_change_permission(request, obj)
+
+    def has_delete_permission(self, request, obj=None):
+        return not self._under_review(request, obj) and super().has_delete_permission(request, obj)
+
+    def formfield_for_foreignkey(self, db_field, request, **kwargs):
+        field = super().formfield_for_foreignkey(db_field, request, **kwargs)
+        if db_field.name == "incident" and not request.user.has_perm("archive.publish_incident"):
+            field.queryset = field.queryset.exclude(status=Status.PUBLISHED)
+            field.help_text = UNDER_REVIEW
+        return field
 
     @admin.display(description="shows")
     def subject(self, image):
