@@ -295,6 +295,21 @@ def test_a_curator_cannot_unpublish_by_import(curator):
     assert Incident.objects.get(slug="bel").status == "published"
 
 
+def test_a_curator_cannot_add_a_citation_to_a_published_incident_by_import(curator):
+    site, actor = make_site(slug="palmyra"), make_actor(slug="islamic-state")
+    make_source(slug="article")
+    incident = make_incident(slug="bel", site=site, perpetrator=actor, status="published", citations=1)
+    report = import_tables(tables(citations=CITATIONS), user=curator)
+    assert problems_of(report) == [
+        "citations.csv:2: incident: the incident “bel” is published; a curator's change to its citations waits "
+        "for an editor's review: propose it on the incident's page."
+    ]
+    assert incident.citations.count() == 1
+    # A draft's citations are a curator's to import.
+    make_incident(slug="draft", site=site, perpetrator=actor)
+    assert import_tables(tables(citations=CITATIONS.replace("bel,", "draft,")), user=curator).ok
+
+
 def test_an_editor_publishes_by_import_and_the_history_names_them(editor):
     make_site(slug="palmyra")
     make_actor(slug="islamic-state")

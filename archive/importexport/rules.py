@@ -259,6 +259,17 @@ class TableRules:
                 if obj.pk is None or getattr(obj, name) != value:
                     setattr(obj, name, value)
                     changed.append(name)
+            if not self.can_publish and incident.status != Status.DRAFT and (obj.pk is None or changed):
+                # Review before publication: a curator's change to a published incident's
+                # citations is proposed on the incident's page, never written by an import.
+                self.problem(
+                    plan,
+                    line,
+                    "incident",
+                    f"the incident “{incident.slug}” is {incident.status}; a curator's change to its citations "
+                    "waits for an editor's review: propose it on the incident's page.",
+                )
+                continue
             self.settle(plan, line, obj, changed, before)
 
     def build_images(self, plan, columns, rows) -> None:
