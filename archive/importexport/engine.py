@@ -529,6 +529,10 @@ class _Import(TableRules):
             plan.new.append((line, values, self.pending_of(obj), self.monument_keys(monuments)))
             self.outcome(plan, line, obj, NEW)
         elif changed or extra_change:
+            # Like a save: the record's version goes up, and the write checks that nobody saved it
+            # since this plan read it (check_versions).
+            obj.version += 1
+            changed = [*changed, "version"]
             plan.changed.append((line, self.values_of(obj), self.pending_of(obj), self.monument_keys(monuments)))
             plan.changed_fields.update(changed)
             self.outcome(plan, line, obj, UPDATE, before)
@@ -649,6 +653,7 @@ class _Import(TableRules):
             if key in self.referred and plan.table.natural_key == ("slug",):
                 self.written[key].update((obj.slug, obj.pk) for obj in new)
         changed = self.instances(plan, changed_records, stored=True)
+        self.check_versions(plan, changed_records, changed)
         if changed and key == "incidents":
             self.write_incidents(plan, [], changed, changed_fields)
         elif changed:
@@ -662,6 +667,26 @@ class _Import(TableRules):
             )
         if key == "citations":
             plan.touched_incidents.update(obj.incident_id for obj in changed)
+
+    def check_versions(self, plan: _Plan, records, changed: list) -> None:
+        """No lost edits: a row this import updates must still be at the version its plan read
+        (planning runs outside the write transaction, so a curator may have saved it since)."""
+        planned = {obj.pk: (record[0], obj.version - 1) for record, obj in zip(records, changed, strict=True)}
+        for chunk in chunks(sorted(planned)):
+            stored = plan.table.model._base_manager.filter(pk__in=chunk).values_list("pk", "version")
+            for pk, version in stored:
+                line, expected = planned[pk]
+                if version != expected:
+                    self.problems.append(
+                        Problem(
+                            plan.report.file,
+                            line,
+                            None,
+                            f"this record was saved by someone else while the import was being checked "
+                            f"(version {expected} → {version}); nothing was written: import again to apply "
+                            "the file to the current record.",
+                        )
+                    )
 
     def insert_new(self, plan: _Plan, records) -> None:
         """New rows, their history rows (and an incident's monument links and their history) as
