@@ -9,7 +9,6 @@ import pytest
 from archive.importexport.csvfile import read_csv
 from archive.importexport.engine import import_tables
 from archive.importexport.tables import TABLES_BY_KEY
-from archive.models import Site
 from tests.factories import make_site
 
 pytestmark = pytest.mark.django_db
