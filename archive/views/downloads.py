@@ -295,35 +295,34 @@ def _source_records(request, sources, *, fmt):
     cells, or (record, None) with their cited passages."""
     passages = fmt == "json"
     url = _url_maker(request, "source-detail")
-    citations = Citation.objects.public().order_by()
-    related_order = ["-source__published_on", "source__slug"]  # the sources' order, seen from a citation
+    citations = Citation.objects.public()
     if passages:
+        # In the sources' order, seen from a citation.
+        related_order = ["-source__published_on", "source__slug", "position_start", "pk"]
         cited = _Alongside(
-            citations.order_by(*related_order, "position_start", "pk").values_list(
+            citations.order_by(*related_order).values_list(
                 "source_id", "incident_id", "incident__slug", "quote", "position_start", "position_end"
             )
         )
+        fields = SOURCE_FIELDS
     else:
-        counted = _Alongside(
-            citations.values("source_id")
-            .annotate(n=Count("incident_id", distinct=True))
-            .order_by(*related_order)
-            .values_list("source_id", "n")
-        )
-    rows = sources.values_list(*SOURCE_FIELDS).iterator(chunk_size=CHUNK_SIZE)
+        # The count joined to the sources' own query: cheaper than a second query in their order.
+        public = Q(citations__in=citations.order_by())
+        sources = sources.annotate(n=Count("citations__incident", distinct=True, filter=public))
+        fields = (*SOURCE_FIELDS, "n")
+    rows = sources.values_list(*fields).iterator(chunk_size=CHUNK_SIZE)
     for batch in _batches(rows):
         records = []
-        for pk, slug, title, publisher, origin, byline, source_url, published_on, precision, language, sha in batch:
-            if not passages:
+        if not passages:
+            for _pk, slug, title, publisher, origin, byline, source_url, published_on, *cells, n in batch:
                 published = published_on.isoformat() if published_on else ""
-                count = counted.take(pk)
+                # cells: date_precision, language, sha256
                 records.append(
-                    [
-                        slug, title, publisher, origin, byline, source_url, published, precision, language, sha,
-                        str(count[0][1] if count else 0), url(slug),
-                    ]
-                )  # fmt: skip
-                continue
+                    [slug, title, publisher, origin, byline, source_url, published, *cells, str(n), url(slug)]
+                )
+            yield records
+            continue
+        for pk, slug, title, publisher, origin, byline, source_url, published_on, precision, language, sha in batch:
             passages_of = cited.take(pk)
             record = {
                 "slug": slug,
@@ -345,7 +344,8 @@ def _source_records(request, sources, *, fmt):
             }
             records.append((record, None))
         yield records
-    (cited if passages else counted).finish()
+    if passages:
+        cited.finish()
 
 
 def _monument_record(request, monument):
