@@ -9,8 +9,10 @@ scratch database — a SQLite file in a temporary folder unless `--database-url`
 scratch database, never the project's — runs ANALYZE, and serves it with gunicorn and the
 deployment's settings (heritage/gunicorn.conf.py, DEBUG off). Each download is fetched whole over
 HTTP, checked (it parses, with one row per published incident or public source) and timed beside
-a raw DB-API cursor dump of the same rows written as CSV to nowhere; the target is a ratio of at
-most 2. The workers' resident memory is sampled while each download streams: flat memory means
+a raw dump of the same rows and columns: read with a plain DB-API cursor (the rows, their counts,
+monuments and passages), written with the csv module or json.dumps to nowhere, and the same size
+in bytes as the download. The target is a ratio of at most 2 (best of `--repeat` runs each).
+The workers' resident memory is sampled while each download streams: flat memory means
 the peak does not grow with the download. Last, two full downloads run at once while a page is
 requested again and again: the page must keep answering.
 """
