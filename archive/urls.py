@@ -18,6 +18,7 @@ urlpatterns = [
     path("sources/<slug:slug>/", pages.source_detail, name="source-detail"),
     path("actors/", pages.actor_list, name="actor-list"),
     path("actors/<slug:slug>/", pages.actor_detail, name="actor-detail"),
+    path("about/methodology/", pages.methodology, name="methodology"),
     # Public downloads (archive/views/downloads.py)
     path("incidents/download/<str:fmt>/", downloads.incident_download, name="incident-download"),
     path("monuments/download/<str:fmt>/", downloads.monument_download, name="monument-download"),

@@ -32,6 +32,7 @@ def say(line=""):
 def configure(folder):
     os.environ["DATABASE_URL"] = f"sqlite:///{folder / 'bench.sqlite3'}"
     os.environ["DEBUG"] = "false"
+    os.environ["HTTPS"] = "false"  # the test client speaks plain HTTP: no redirect to HTTPS
     os.environ["SECRET_KEY"] = "bench-only-not-secret"
     os.environ["ALLOWED_HOSTS"] = "testserver"
     os.environ["STATIC_ROOT"] = str(folder / "static")

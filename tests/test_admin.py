@@ -198,7 +198,7 @@ def test_incident_changelist_shows_what_curators_scan(superuser_client, record):
     assert cells["occurred"] == "30 Aug 2015"
     assert cells["monument_names"] == "Temple of Baalshamin, Temple of Bel"
     assert cells["perpetrator"] == "Islamic State group"
-    assert cells["assessment"] == "Single source"
+    assert cells["assessment"] == "Contested"  # derived: the Reuters/AP citation disputes it
     assert cells["status"] == "Draft"
     assert cells["citation_count"] == "3"
     assert cells["origin_count"] == "1"  # AFP twice; the disputing Reuters/AP citation does not count
@@ -442,6 +442,8 @@ def filled_add_form(client, citations=(), **fields):
         data[f"citations-{n}-source"] = str(source.pk)
         data[f"citations-{n}-quote"] = quote
         data[f"citations-{n}-evidence_kind"] = "unspecified"
+        data[f"citations-{n}-presentation"] = "attributed"
+        data[f"citations-{n}-names_monument"] = "on"
         data[f"citations-{n}-stance"] = "supports"
     data.update(fields)
     return url, data
@@ -582,6 +584,7 @@ def test_a_published_incident_without_citations_is_mended_by_adding_one_not_a_cr
             "citations-0-source": str(make_source().pk),
             "citations-0-quote": "destroyed the Temple of Bel last year",
             "citations-0-evidence_kind": "unspecified",
+            "citations-0-presentation": "attributed",
             "citations-0-stance": "supports",
         }
     )

@@ -41,6 +41,7 @@ PUBLIC_URLS = {
     "incident-download": ("/incidents/download/{}/", "csv", FILTERS),
     "monument-download": ("/monuments/download/{}/", "json", []),
     "source-download": ("/sources/download/{}/", "json", []),
+    "methodology": ("/about/methodology/", None, []),
 }
 FORMATS = ["csv", "json", "geojson"]
 SLUGS = ["fuzz-site", "fuzz-temple", "fuzz-destruction", "fuzz-article", "fuzz-group"]

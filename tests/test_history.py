@@ -41,7 +41,8 @@ def edit(client, obj, **changes):
 def test_the_history_shows_who_changed_what_and_the_previous_values(user_in):
     incident = make_incident(title="Temple damaged")
     client = user_in("Curator", "amina")
-    edit(client, incident, title="Temple of Bel destroyed", assessment="corroborated")
+    edit(client, incident, title="Temple of Bel destroyed", assessment_override="corroborated",
+         override_reason="Two reporters saw it.")  # fmt: skip
 
     response = client.get(reverse("admin:archive_incident_history", args=[incident.pk]))
     html = response.content.decode()
@@ -51,7 +52,8 @@ def test_the_history_shows_who_changed_what_and_the_previous_values(user_in):
     assert "Temple damaged" in html and "Temple of Bel destroyed" in html  # previous → new
     delta = {c.field: (c.old, c.new) for c in latest.diff_against(latest.prev_record).changes}
     assert delta["title"] == ("Temple damaged", "Temple of Bel destroyed")
-    assert delta["assessment"] == ("single_source", "corroborated")
+    assert delta["assessment_override"] == ("", "corroborated")
+    assert (latest.prev_record.assessment, latest.assessment) == ("unverified", "corroborated")
 
 
 def test_an_editor_reverts_a_record_to_an_earlier_version(user_in):

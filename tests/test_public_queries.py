@@ -61,10 +61,10 @@ PAGES = [
     ("/incidents/?kind=destruction&site=palmyra&monument=m1&perpetrator=a0&date_from=2015-01-01&q=Bel", 11),
     # rows with condition, their images, capped count
     ("/monuments/", 3),
-    # monument, rows, their monuments, their citations, version (3), count, images
-    ("/monuments/m1/", 9),
-    # incident with counts, its monuments with condition, citations with sources, images
-    ("/incidents/i001/", 4),
+    # monument, rows, their monuments, their citations, their figures, version (3), count, images
+    ("/monuments/m1/", 10),
+    # incident with counts, its monuments with condition, citations with sources, their figures, images
+    ("/incidents/i001/", 5),
     # rows with their counts, version (3), count
     ("/sources/", 5),
     # source, its published citations with their incidents

@@ -83,6 +83,7 @@ def test_a_new_citation_on_a_published_incident_waits_for_review_too(people, pub
         "citations-1-source": str(source.pk),
         "citations-1-quote": "destroyed the Temple of Bel last year",
         "citations-1-evidence_kind": "unspecified",
+        "citations-1-presentation": "attributed",
         "citations-1-stance": "supports",
     }
     curator_edits(curator, published, **data)

@@ -13,7 +13,7 @@ from import_export.admin import ImportExportModelAdmin
 from simple_history.admin import SimpleHistoryAdmin
 
 from ..importexport.resources import CitationResource, IncidentResource
-from ..models import Citation, DatePrecision, Incident, ProposedChange, ReviewState, Status
+from ..models import Citation, DatePrecision, Figure, Incident, ProposedChange, ReviewState, Status
 from ..models.incidents import check_keeps_citation
 from ..models.review import CITATION_FIELDS, needs_review
 from .images import CleansImagesMixin, IncidentImageInline
@@ -58,13 +58,27 @@ def anchor_html(citation):
     )
 
 
+def citation_value(citation, name):
+    """A citation field's value for a proposed change (a relation by its id)."""
+    return getattr(citation, f"{name}_id" if name in ("source", "contradicts") else name)
+
+
 # Citations
+
+
+class FigureInline(admin.TabularInline):
+    model = Figure
+    extra = 0
+    fields = ["measure", "low", "high", "counted", "wording"]
 
 
 class CitationForm(AdminModelForm):
     class Meta:
         model = Citation
-        fields = ["incident", "source", "quote", "claimant", "evidence_kind", "stance", "note"]
+        fields = [
+            "incident", "source", "quote", "claimant", "evidence_kind", "presentation", "names_monument", "origin",
+            "stance", "contradicts", "note",
+        ]  # fmt: skip
         widgets = {"quote": forms.Textarea(attrs={"rows": 4}), "note": forms.Textarea(attrs={"rows": 2})}
 
     def validate_unique(self):
@@ -112,7 +126,11 @@ class CitationInline(admin.StackedInline):
     extra = 0
     show_change_link = True
     autocomplete_fields = ["source"]
-    fields = ["source", "quote", "anchor", ("claimant", "evidence_kind", "stance"), "note", "loaded_version"]
+    fields = [
+        "source", "quote", "anchor", ("claimant", "evidence_kind", "presentation"),
+        ("names_monument", "origin"), ("stance", "contradicts"), "note", "loaded_version",
+    ]  # fmt: skip
+    raw_id_fields = ["contradicts"]
     readonly_fields = ["anchor"]
 
     def get_queryset(self, request):
@@ -132,14 +150,18 @@ class CitationAdmin(CurationAdminMixin, ImportExportModelAdmin, SimpleHistoryAdm
     resource_classes = [CitationResource]
     form = CitationForm
     list_display = ["quote_excerpt", "incident", "source", "claimant", "evidence_kind", "stance"]
-    list_filter = ["stance", "evidence_kind", "incident__status", "source__origin"]
+    list_filter = ["stance", "presentation", "names_monument", "evidence_kind", "incident__status", "source__origin"]
     search_fields = ["quote", "claimant", "note", "incident__title", "source__title"]
     date_hierarchy = "source__published_on"
-    autocomplete_fields = ["incident", "source"]
+    autocomplete_fields = ["incident", "source", "contradicts"]
     list_select_related = ["incident", "source"]
     ordering = ["-created_at"]
     readonly_fields = ["anchor", "created_at"]
-    fields = ["incident", "source", "quote", "anchor", "claimant", "evidence_kind", "stance", "note", "created_at"]
+    fields = [
+        "incident", "source", "quote", "anchor", "claimant", "evidence_kind", "presentation", "names_monument",
+        "origin", "stance", "contradicts", "note", "created_at",
+    ]  # fmt: skip
+    inlines = [FigureInline]
 
     @admin.display(description="quote", ordering="quote")
     def quote_excerpt(self, citation):
@@ -187,7 +209,7 @@ class CitationAdmin(CurationAdminMixin, ImportExportModelAdmin, SimpleHistoryAdm
         if incident is None:
             return super().save_model(request, obj, form, change)
         entry = {"id": obj.pk, "incident": obj.incident_id}
-        entry.update({name: getattr(obj, "source_id" if name == "source" else name) for name in CITATION_FIELDS})
+        entry.update({name: citation_value(obj, name) for name in CITATION_FIELDS})
         ProposedChange.propose(incident, request.user, citations=[entry])
         return None
 
@@ -221,11 +243,12 @@ class IncidentForm(AdminModelForm):
         model = Incident
         fields = [
             "title", "slug", "kind", "site", "monuments", "perpetrator", "victims", "occurred_from", "occurred_to",
-            "date_precision", "date_wording", "assessment", "description",
+            "date_precision", "date_wording", "assessment_override", "override_reason", "description",
         ]  # fmt: skip
         widgets = {
             "victims": forms.Textarea(attrs={"rows": 2}),
             "description": forms.Textarea(attrs={"rows": 5}),
+            "override_reason": forms.Textarea(attrs={"rows": 2}),
         }
 
     def __init__(self, *args, **kwargs):
@@ -329,7 +352,7 @@ class IncidentAdmin(CleansImagesMixin, CurationAdminMixin, ImportExportModelAdmi
     list_select_related = ["site", "perpetrator"]
     ordering = ["-occurred_from", "slug"]
     prepopulated_fields = {"slug": ["title"]}
-    readonly_fields = ["publication", "created_at", "updated_at"]
+    readonly_fields = ["publication", "derived_assessment", "created_at", "updated_at"]
     inlines = [CitationInline, IncidentImageInline]
     actions = ["publish_selected", "withdraw_selected"]
     history_list_display = ["status"]
@@ -358,7 +381,13 @@ class IncidentAdmin(CleansImagesMixin, CurationAdminMixin, ImportExportModelAdmi
         fieldsets = [
             (None, {"fields": ["title", "slug", "kind", "site", "monuments", "perpetrator", "victims"]}),
             ("When", {"fields": [("occurred_from", "occurred_to"), "date_precision", "date_wording"]}),
-            ("Assessment", {"fields": ["assessment", "description"]}),
+            (
+                "Assessment",
+                {
+                    "fields": ["derived_assessment", ("assessment_override", "override_reason"), "description"],
+                    "description": "Derived from the citations by the archive's rules; override only with a reason.",
+                },
+            ),
             ("Publication", {"fields": ["publication"], "description": description}),
             ("Record", {"fields": [("created_at", "updated_at")], "classes": ["collapse"]}),
         ]
@@ -396,6 +425,12 @@ class IncidentAdmin(CleansImagesMixin, CurationAdminMixin, ImportExportModelAdmi
     @admin.display(description="independent origins", ordering="origin_count")
     def origin_count(self, incident):
         return incident.origin_count
+
+    @admin.display(description="assessment")
+    def derived_assessment(self, incident):
+        if incident.pk is None:
+            return "Derived from the citations once saved."
+        return format_html("<strong>{}</strong>: {}", incident.get_assessment_display(), incident.assessment_reason)
 
     @admin.display(description="publication")
     def publication(self, incident):
@@ -466,9 +501,7 @@ class IncidentAdmin(CleansImagesMixin, CurationAdminMixin, ImportExportModelAdmi
                 elif inline.has_changed():
                     citation = inline.instance
                     entry = {"id": citation.pk}
-                    entry.update(
-                        {name: getattr(citation, "source_id" if name == "source" else name) for name in CITATION_FIELDS}
-                    )
+                    entry.update({name: citation_value(citation, name) for name in CITATION_FIELDS})
                     citations.append(entry)
         if fields or monuments is not None or citations:
             ProposedChange.propose(incident, request.user, fields=fields, monuments=monuments, citations=citations)

@@ -25,13 +25,24 @@ def wikidata_link(record):
 @admin.register(Site)
 class SiteAdmin(CurationAdminMixin, ImportExportModelAdmin, SimpleHistoryAdmin):
     resource_classes = [SiteResource]
-    list_display = ["name", "country", "unesco_status", "monument_count", "incident_count", "wikidata_id"]
-    list_filter = ["country", "unesco_status"]
+    list_display = [
+        "name",
+        "kind",
+        "parent",
+        "country",
+        "unesco_status",
+        "monument_count",
+        "incident_count",
+        "wikidata_id",
+    ]
+    list_filter = ["kind", "country", "unesco_status"]
     search_fields = ["name", "aliases", "slug", "country"]
+    autocomplete_fields = ["parent"]
+    list_select_related = ["parent"]
     prepopulated_fields = {"slug": ["name"]}
     ordering = ["name"]
     fieldsets = [
-        (None, {"fields": ["name", "slug", "aliases", "country", "unesco_status", "description"]}),
+        (None, {"fields": ["name", "slug", "kind", "parent", "aliases", "country", "unesco_status", "description"]}),
         COORDINATES,
     ]
 

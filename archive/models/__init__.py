@@ -7,14 +7,17 @@ from .choices import (
     EvidenceKind,
     ImageKind,
     IncidentKind,
+    Measure,
     MonumentKind,
+    Presentation,
+    SiteKind,
     SourceKind,
     Stance,
     Status,
     UnescoStatus,
 )
 from .images import Image
-from .incidents import Citation, Incident
+from .incidents import Citation, Figure, Incident
 from .places import Monument, Site
 from .review import ProposedChange, ReviewState
 from .sources import Source
@@ -29,16 +32,20 @@ __all__ = [
     "DatePrecision",
     "EditedMeanwhile",
     "EvidenceKind",
+    "Figure",
     "Image",
     "ImageKind",
     "Incident",
     "IncidentKind",
     "Monument",
+    "Measure",
     "MonumentKind",
+    "Presentation",
     "ProposedChange",
     "ReviewState",
     "Site",
     "Source",
+    "SiteKind",
     "SourceKind",
     "Stance",
     "Status",

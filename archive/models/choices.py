@@ -86,6 +86,37 @@ class EvidenceKind(models.TextChoices):
 class Stance(models.TextChoices):
     SUPPORTS = "supports", "Supports"
     DISPUTES = "disputes", "Disputes"
+    CONTRADICTS = "contradicts", "Contradicts another citation"
+
+
+class Presentation(models.TextChoices):
+    """How the source itself presents a claim."""
+
+    STATED = "stated", "Stated as fact"
+    ATTRIBUTED = "attributed", "Attributed (“X said”)"
+    REPORTED = "reported", "Reported or alleged (“reportedly”, “said to have”)"
+    UNVERIFIED = "unverified", "Explicitly unverified (“could not be verified”)"
+    DENIED = "denied", "Denied by someone"
+
+
+class Measure(models.TextChoices):
+    """What a figure in a passage counts."""
+
+    KILLED = "killed", "People killed"
+    WOUNDED = "wounded", "People wounded"
+    EXECUTED = "executed", "People executed"
+    MILITANTS_KILLED = "militants_killed", "Militants killed"
+    TROOPS_KILLED = "troops_killed", "Troops killed"
+    AIRSTRIKES = "airstrikes", "Airstrikes"
+    DISPLACED = "displaced", "People displaced"
+    OTHER = "other", "Other"
+
+
+class SiteKind(models.TextChoices):
+    HERITAGE_SITE = "heritage_site", "Heritage site"
+    HISTORIC_QUARTER = "historic_quarter", "Historic quarter"
+    TOWN = "town", "Town or city"
+    REGION = "region", "Region"
 
 
 class Condition(models.TextChoices):

@@ -10,7 +10,8 @@ from django.utils import timezone
 from simple_history.models import HistoricalRecords
 
 from ..quotes import QuoteNotFound, anchor_at, locate
-from .choices import Assessment, DatePrecision, EvidenceKind, IncidentKind, Stance, Status
+from .assessment import assess, effective_origin, origin_count_expression
+from .choices import Assessment, DatePrecision, EvidenceKind, IncidentKind, Measure, Presentation, Stance, Status
 from .versioning import Versioned
 
 # The rules of publication, each written once. The admin, the importer, the commands and the
@@ -21,6 +22,7 @@ KEEPS_CITATION = (
     "or have an editor withdraw the incident."
 )
 NEEDS_REASON = "Say why the incident is withdrawn: the reason is kept and shown."
+OVERRIDE_NEEDS_REASON = "Say why the derived assessment is overridden: the reason is shown with it."
 
 
 def check_keeps_citation(incident, stances):
@@ -63,15 +65,34 @@ class IncidentQuerySet(models.QuerySet):
         citations = Citation.objects.filter(incident=OuterRef("pk")).order_by().values("incident")
         return self.annotate(
             citation_count=Coalesce(Subquery(citations.annotate(n=Count("pk")).values("n")), 0),
-            origin_count=Coalesce(
-                Subquery(
-                    citations.filter(stance=Stance.SUPPORTS)
-                    .annotate(n=Count("source__origin", distinct=True))
-                    .values("n")
-                ),
-                0,
-            ),
+            # The assessment's own rule (archive.models.assessment): firm, supporting claims that name it.
+            origin_count=origin_count_expression(Citation.objects.filter(incident=OuterRef("pk")).order_by()),
         )
+
+    def refresh_assessments(self, chunk_size=1000):
+        """Derive and store the assessment of every incident here from its citations: after any
+        change to citations, and after bulk writes that bypass save() (imports, fixtures). A few
+        queries per chunk of incidents; only changed rows are written."""
+        ids = list(self.order_by().values_list("pk", flat=True))
+        Through = Incident.monuments.through
+        for start in range(0, len(ids), chunk_size):
+            chunk = ids[start : start + chunk_size]
+            incidents = list(Incident._base_manager.filter(pk__in=chunk))
+            located = set(Through.objects.filter(incident_id__in=chunk).values_list("incident_id", flat=True))
+            claims = {}
+            for citation in (
+                Citation.objects.filter(incident_id__in=chunk)
+                .select_related("source")
+                .only("incident_id", "stance", "presentation", "names_monument", "origin", "claimant", "source__origin")
+            ):
+                claims.setdefault(citation.incident_id, []).append(citation)
+            changed = []
+            for incident in incidents:
+                derived = incident.derive_assessment(claims.get(incident.pk, []), has_monuments=incident.pk in located)
+                if derived != (incident.assessment, incident.assessment_reason):
+                    incident.assessment, incident.assessment_reason = derived
+                    changed.append(incident)
+            Incident._base_manager.bulk_update(changed, ["assessment", "assessment_reason"], batch_size=500)
 
 
 class IncidentManager(models.Manager.from_queryset(IncidentQuerySet)):
@@ -104,10 +125,20 @@ class Incident(Versioned):
     assessment = models.CharField(
         max_length=20,
         choices=Assessment,
-        default=Assessment.SINGLE_SOURCE,
-        help_text="The curator's assessment. An article that says its allegations could not be verified "
-        "makes the incident unverified.",
+        default=Assessment.UNVERIFIED,
+        editable=False,
+        help_text="Derived from the citations by the archive's rules (the methodology page), or the "
+        "curator's override.",
     )
+    assessment_reason = models.TextField(blank=True, editable=False, help_text="Why: the rule that applied.")
+    assessment_override = models.CharField(
+        "override assessment",
+        max_length=20,
+        choices=Assessment,
+        blank=True,
+        help_text="Leave empty to use the derived assessment. An override needs a reason, which is shown.",
+    )
+    override_reason = models.TextField(blank=True, help_text="Why the derived assessment is overridden.")
     status = models.CharField(max_length=20, choices=Status, default=Status.DRAFT)
     withdrawn_reason = models.TextField(blank=True, help_text="Required when withdrawn; kept.")
     published_at = models.DateTimeField(null=True, blank=True, editable=False)
@@ -150,6 +181,14 @@ class Incident(Versioned):
                 condition=~Q(status=Status.WITHDRAWN) | ~Q(withdrawn_reason=""),
                 name="%(app_label)s_%(class)s_withdrawn_has_reason",
             ),
+            models.CheckConstraint(
+                condition=Q(assessment_override="") | Q(assessment_override__in=Assessment.values),
+                name="%(app_label)s_%(class)s_override_valid",
+            ),
+            models.CheckConstraint(
+                condition=Q(assessment_override="") | ~Q(override_reason=""),
+                name="%(app_label)s_%(class)s_override_has_reason",
+            ),
         ]
         indexes = [
             # Public incident list, timeline and monument pages: published rows in date order.
@@ -177,11 +216,33 @@ class Incident(Versioned):
             errors["occurred_to"] = "The end of the date range is before its start."
         if self.status == Status.WITHDRAWN and not self.withdrawn_reason.strip():
             errors["withdrawn_reason"] = NEEDS_REASON
+        if self.assessment_override and not self.override_reason.strip():
+            errors["override_reason"] = OVERRIDE_NEEDS_REASON
         # That a published incident has a supporting citation is not checked here: its citations
         # are saved after it. publish() checks it, and every change to citations is judged by
         # check_published_keep_citations() / check_keeps_citation().
         if errors:
             raise ValidationError(errors)
+
+    def save(self, *args, **kwargs):
+        self.assessment, self.assessment_reason = self.derive_assessment()
+        super().save(*args, **kwargs)
+
+    def derive_assessment(self, citations=None, *, has_monuments=None):
+        """(assessment, reason): the rules applied to the citations (the stored ones unless
+        given), or the curator's override with its reason."""
+        if citations is None:
+            citations = Citation.objects.filter(incident_id=self.pk).select_related("source") if self.pk else []
+        if has_monuments is None:
+            has_monuments = self.pk is not None and self.monuments.exists()
+        level, reason = assess(citations, has_monuments=has_monuments)
+        if self.assessment_override:
+            derived = f"{Assessment(level).label}: {reason}"
+            return (
+                self.assessment_override,
+                f"Curator's assessment: {self.override_reason.strip()} (the rules give {derived})",
+            )
+        return level, reason
 
     def has_citations(self):
         """Whether the incident has a supporting citation (what publishing needs)."""
@@ -219,6 +280,7 @@ class CitationQuerySet(models.QuerySet):
             incidents = set(self.values_list("incident_id", flat=True))
             result = super().delete()
             check_published_keep_citations(incidents)
+            Incident.objects.filter(pk__in=incidents).refresh_assessments()
         return result
 
     delete.alters_data = True
@@ -229,6 +291,8 @@ class CitationQuerySet(models.QuerySet):
             result = super().update(**kwargs)
             if {"incident", "incident_id", "stance"} & set(kwargs):
                 check_published_keep_citations(incidents)
+            if {"incident", "incident_id", "stance", "presentation", "names_monument", "origin"} & set(kwargs):
+                Incident.objects.filter(pk__in=incidents).refresh_assessments()
         return result
 
     update.alters_data = True
@@ -259,7 +323,34 @@ class Citation(Versioned):
         "local activists, Russia's Ministry of Defence…",
     )
     evidence_kind = models.CharField(max_length=30, choices=EvidenceKind, default=EvidenceKind.UNSPECIFIED)
-    stance = models.CharField(max_length=10, choices=Stance, default=Stance.SUPPORTS)
+    stance = models.CharField(max_length=12, choices=Stance, default=Stance.SUPPORTS)
+    presentation = models.CharField(
+        max_length=12,
+        choices=Presentation,
+        default=Presentation.ATTRIBUTED,
+        help_text="How the source itself presents the claim: as fact, attributed (“activists said”), reported "
+        "or alleged (“reportedly”, “said to have”), explicitly unverified, or denied by someone.",
+    )
+    names_monument = models.BooleanField(
+        "names the monument",
+        default=True,
+        help_text="The passage names the incident's monument (for an incident at no monument: its place). A "
+        "passage that only reports a broader event (“blew up temples”) does not count toward corroboration.",
+    )
+    origin = models.CharField(
+        max_length=200,
+        blank=True,
+        help_text="The claim's own origin when the passage is not the outlet's own copy (an EPA caption inside "
+        "an AFP article, an agency quote). Empty: the source's origin.",
+    )
+    contradicts = models.ForeignKey(
+        "self",
+        null=True,
+        blank=True,
+        on_delete=models.SET_NULL,
+        related_name="contradicted_by",
+        help_text="With the stance “contradicts”: the citation whose claim this one contradicts.",
+    )
     note = models.TextField(blank=True)
     created_at = models.DateTimeField(auto_now_add=True)
 
@@ -270,6 +361,13 @@ class Citation(Versioned):
         ordering = ["incident", "source__published_on", "position_start"]
         constraints = [
             models.CheckConstraint(condition=Q(stance__in=Stance.values), name="%(app_label)s_%(class)s_stance_valid"),
+            models.CheckConstraint(
+                condition=Q(presentation__in=Presentation.values), name="%(app_label)s_%(class)s_presentation_valid"
+            ),
+            models.CheckConstraint(
+                condition=Q(stance=Stance.CONTRADICTS) | Q(contradicts__isnull=True),
+                name="%(app_label)s_%(class)s_contradicts_only_when_contradicting",
+            ),
             models.CheckConstraint(
                 condition=Q(evidence_kind__in=EvidenceKind.values),
                 name="%(app_label)s_%(class)s_evidence_kind_valid",
@@ -297,6 +395,7 @@ class Citation(Versioned):
             super().save(*args, **kwargs)
             if before is not None:  # moved to another incident, or no longer supporting
                 check_published_keep_citations({before})
+            Incident.objects.filter(pk__in={before, self.incident_id} - {None}).refresh_assessments()
 
     def delete(self, *args, **kwargs):
         pk = self.pk
@@ -304,6 +403,7 @@ class Citation(Versioned):
             with transaction.atomic():
                 result = super().delete(*args, **kwargs)
                 check_published_keep_citations({self.incident_id})
+                Incident.objects.filter(pk=self.incident_id).refresh_assessments()
         except ValidationError:
             self.pk = pk  # rolled back: the citation is still there
             raise
@@ -312,6 +412,11 @@ class Citation(Versioned):
     def get_absolute_url(self):
         return f"{self.source.get_absolute_url()}#citation-{self.pk}"
 
+    @property
+    def claim_origin(self):
+        """Where the claim comes from: its own origin, or its source's."""
+        return effective_origin(self)
+
     def natural_key(self):
         return (self.incident.slug, self.source.slug, self.position_start)
 
@@ -319,6 +424,12 @@ class Citation(Versioned):
 
     def clean(self):
         super().clean()
+        if self.stance == Stance.CONTRADICTS and self.contradicts_id is None:
+            raise ValidationError({"contradicts": "Choose the citation this one contradicts."})
+        if self.stance != Stance.CONTRADICTS and self.contradicts_id is not None:
+            raise ValidationError({"contradicts": "Only a contradicting citation names the citation it contradicts."})
+        if self.contradicts_id is not None and self.contradicts_id == self.pk:
+            raise ValidationError({"contradicts": "A citation cannot contradict itself."})
         if self.source_id is None or not self.quote:
             return
         try:
@@ -340,3 +451,41 @@ class Citation(Versioned):
 
     def selectors(self):
         return anchor_at(self.source.received_text, self.position_start, self.position_end).as_selectors()
+
+
+class Figure(models.Model):
+    """A number a passage gives — killed, wounded, airstrikes… — as a count or a range, with what is
+    counted, so that competing figures stand side by side with who claims each."""
+
+    citation = models.ForeignKey(Citation, on_delete=models.CASCADE, related_name="figures")
+    measure = models.CharField(max_length=20, choices=Measure)
+    low = models.PositiveIntegerField(help_text="The number, or the low end of a range (“dozens”: 24).")
+    high = models.PositiveIntegerField(null=True, blank=True, help_text="The high end of a range, if one is given.")
+    counted = models.CharField(
+        max_length=200, blank=True, help_text="What is counted, in the passage's words: “civilians”, “IS militants”."
+    )
+    wording = models.CharField(
+        max_length=200, blank=True, help_text="The passage's own words: “dozens”, “at least 25”."
+    )
+
+    history = HistoricalRecords()
+
+    class Meta:
+        ordering = ["citation", "measure", "low"]
+        constraints = [
+            models.CheckConstraint(
+                condition=Q(measure__in=Measure.values), name="%(app_label)s_%(class)s_measure_valid"
+            ),
+            models.CheckConstraint(
+                condition=Q(high__isnull=True) | Q(high__gte=F("low")), name="%(app_label)s_%(class)s_range_ordered"
+            ),
+        ]
+
+    def __str__(self):
+        number = f"{self.low}–{self.high}" if self.high is not None else str(self.low)
+        return f"{number} {self.counted or self.get_measure_display().lower()}"
+
+    def clean(self):
+        super().clean()
+        if self.high is not None and self.low is not None and self.high < self.low:
+            raise ValidationError({"high": "The high end of the range is below its low end."})

@@ -3,11 +3,11 @@
 from django.core.exceptions import ValidationError
 from django.core.validators import MaxValueValidator, MinValueValidator, RegexValidator
 from django.db import models
-from django.db.models import Exists, OuterRef, Q, Value
+from django.db.models import Exists, F, OuterRef, Q, Value
 from django.urls import reverse
 from simple_history.models import HistoricalRecords
 
-from .choices import Condition, IncidentKind, MonumentKind, UnescoStatus
+from .choices import Condition, IncidentKind, MonumentKind, SiteKind, UnescoStatus
 from .versioning import Versioned
 
 wikidata_validator = RegexValidator(r"^Q[1-9][0-9]*$", "A Wikidata id is a Q followed by digits, e.g. Q5747.")
@@ -119,6 +119,21 @@ class Site(Versioned, Located):
     aliases = models.TextField(
         "other names", blank=True, help_text="One per line: English variants and names in Arabic."
     )
+    kind = models.CharField(
+        max_length=20,
+        choices=SiteKind,
+        default=SiteKind.HERITAGE_SITE,
+        help_text="A heritage site, a historic quarter, a town or city, a region: where a town-wide or "
+        "city-wide event happened, not only heritage sites.",
+    )
+    parent = models.ForeignKey(
+        "self",
+        null=True,
+        blank=True,
+        on_delete=models.PROTECT,
+        related_name="children",
+        help_text="The place that contains it: the Old City of Aleppo within Aleppo.",
+    )
     country = models.CharField(max_length=100)
     unesco_status = models.CharField(
         "UNESCO status", max_length=20, choices=UnescoStatus, default=UnescoStatus.NOT_RECORDED
@@ -135,6 +150,8 @@ class Site(Versioned, Located):
             models.CheckConstraint(
                 condition=Q(unesco_status__in=UnescoStatus.values), name="%(app_label)s_%(class)s_unesco_status_valid"
             ),
+            models.CheckConstraint(condition=Q(kind__in=SiteKind.values), name="%(app_label)s_%(class)s_kind_valid"),
+            models.CheckConstraint(condition=~Q(parent=F("pk")), name="%(app_label)s_%(class)s_not_own_parent"),
         ]
 
     def __str__(self):

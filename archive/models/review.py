@@ -21,7 +21,10 @@ from .choices import Status
 
 PUBLISH_PERMISSION = "archive.publish_incident"
 # The citation fields a proposal may set, in the order they are shown.
-CITATION_FIELDS = ["source", "quote", "claimant", "evidence_kind", "stance", "note"]
+CITATION_FIELDS = [
+    "source", "quote", "claimant", "evidence_kind", "presentation", "names_monument", "origin", "stance",
+    "contradicts", "note",
+]  # fmt: skip
 OWN_CHANGE = "You proposed this change: another editor must review it."
 NOT_PENDING = "This proposed change was already {state}."
 STALE = (
@@ -196,7 +199,8 @@ class ProposedChange(models.Model):
                 touched.add(citation.incident_id)
                 for name in CITATION_FIELDS + ["incident"]:
                     if name in entry:
-                        setattr(citation, f"{name}_id" if name in ("source", "incident") else name, entry[name])
+                        relation = name in ("source", "incident", "contradicts")
+                        setattr(citation, f"{name}_id" if relation else name, entry[name])
                 citation._history_user = self.author
                 citation._change_reason = f"Change proposed by {self.author}, approved by {editor}"
                 citation.full_clean(exclude=["incident"])

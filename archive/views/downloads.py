@@ -22,7 +22,8 @@ from django.views.decorators.http import require_safe
 from ..filters import IncidentFilter
 from ..importexport.escaping import escape_cell
 from ..importexport.tables import format_value
-from ..models import Citation, Incident, Monument, Site, Source, Stance
+from ..models import Citation, Incident, Monument, Site, Source
+from ..models.assessment import claim_origin, corroborating
 
 # Rows per database chunk and per piece of the response (a few hundred kB).
 CHUNK_SIZE = 2000
@@ -209,7 +210,8 @@ def _incident_records(request, incidents, order, *, fmt):
     citations = Citation.objects.public().filter(incident__in=chosen)
     counts = _Alongside(
         citations.values("incident_id")
-        .annotate(n=Count("pk"), origins=Count("source__origin", distinct=True, filter=Q(stance=Stance.SUPPORTS)))
+        # Independent origins by the assessment's own rule (archive.models.assessment).
+        .annotate(n=Count("pk"), origins=Count(claim_origin(), distinct=True, filter=corroborating()))
         .order_by(*related_order)
         .values_list("incident_id", "n", "origins")
     )

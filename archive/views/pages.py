@@ -17,7 +17,7 @@ from django.views.decorators.http import require_safe
 
 from .. import charts
 from ..filters import IncidentFilter
-from ..models import Actor, Citation, Image, Incident, Monument, Site, Source
+from ..models import Actor, Assessment, Citation, Image, Incident, Monument, Presentation, Site, Source
 from .aggregates import cached, data_version
 from .paging import DATE, BadCursor, Key, KeysetPaginator
 
@@ -41,12 +41,17 @@ def _incident_paginator(size=INCIDENT_PAGE_SIZE, descending=False):
     )
 
 
+def _citation_cards(citations):
+    """What a citation card shows: its source, the citation it contradicts, its figures."""
+    return citations.select_related("source", "contradicts__source").prefetch_related("figures")
+
+
 def _incident_rows(queryset):
     return queryset.select_related("site", "perpetrator").prefetch_related("monuments").with_counts()
 
 
 def _incidents_with_citations(queryset):
-    citations = Citation.objects.public().select_related("source").order_by("source__published_on", "position_start")
+    citations = _citation_cards(Citation.objects.public()).order_by("source__published_on", "position_start")
     return _incident_rows(queryset).prefetch_related(Prefetch("citations", queryset=citations))
 
 
@@ -188,10 +193,9 @@ def incident_detail(request, slug):
     context = {
         "incident": incident,
         "monuments": Monument.objects.public().with_condition().filter(incidents=incident).order_by("name"),
-        "citations": Citation.objects.public()
-        .filter(incident=incident)
-        .select_related("source")
-        .order_by("source__published_on", "position_start"),
+        "citations": _citation_cards(Citation.objects.public().filter(incident=incident)).order_by(
+            "source__published_on", "position_start"
+        ),
         "images": Image.objects.public().filter(incident=incident),
     }
     return render(request, "archive/incident_detail.html", context)
@@ -251,3 +255,15 @@ def actor_detail(request, slug):
     incidents = Incident.objects.public().filter(perpetrator=actor)
     page = _page(_incident_paginator(), incidents, request, prepare=_incident_rows, count_key=f"actor:{actor.pk}")
     return render(request, "archive/actor_detail.html", {"actor": actor, "page": page})
+
+
+@require_safe
+def methodology(request):
+    """How the archive assesses incidents: the rules the code applies, printed from the code."""
+    from ..models.assessment import RULES
+
+    context = {
+        "rules": [(Assessment(level).label, level, text) for level, text in RULES],
+        "presentations": Presentation.choices,
+    }
+    return render(request, "archive/methodology.html", context)
