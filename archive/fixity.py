@@ -8,10 +8,10 @@ and a file can change or vanish on disk without the database knowing: this is wh
 
 from __future__ import annotations
 
-import hashlib
 from collections.abc import Iterator
 from dataclasses import dataclass, field
 
+from .images import file_sha256
 from .models import Image, Source
 from .models.sources import sha256_of
 
@@ -48,19 +48,6 @@ class FixityReport:
             return f"{checked}: all match their recorded SHA-256."
         count = len(self.mismatches)
         return f"{checked}: {count} mismatch{'es' if count != 1 else ''}."
-
-
-def file_sha256(storage, name: str) -> str | None:
-    """The SHA-256 of a stored file, read in chunks; None when it is missing."""
-    try:
-        handle = storage.open(name, "rb")
-    except (FileNotFoundError, OSError):
-        return None
-    digest = hashlib.sha256()
-    with handle:
-        for chunk in iter(lambda: handle.read(1024 * 1024), b""):
-            digest.update(chunk)
-    return digest.hexdigest()
 
 
 def source_mismatches(report: FixityReport) -> Iterator[Mismatch]:

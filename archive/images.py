@@ -129,8 +129,13 @@ def check_stored_image(storage, name: str) -> str:
 
 def stored_sha256(field_file) -> str | None:
     """The SHA-256 of a stored file, read in chunks; None when it is not in storage."""
+    return file_sha256(field_file.storage, field_file.name)
+
+
+def file_sha256(storage, name: str) -> str | None:
+    """The SHA-256 of the file `name` in `storage`, read in chunks; None when it is missing."""
     try:
-        handle = field_file.storage.open(field_file.name, "rb")
+        handle = storage.open(name, "rb")
     except (FileNotFoundError, OSError):
         return None
     digest = hashlib.sha256()

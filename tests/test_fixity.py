@@ -12,12 +12,11 @@ from django.core import serializers
 from django.core.files.base import ContentFile
 from django.core.files.storage import default_storage
 from django.core.management import CommandError, call_command
-from django.db import connection
-from django.db.migrations.executor import MigrationExecutor
 from PIL import Image as PILImage
 
 from archive.models import Image, Source
 from tests.factories import make_source
+from tests.migrating import migrate, migrate_to_latest
 
 pytestmark = pytest.mark.django_db
 
@@ -35,13 +34,6 @@ def jpeg_bytes(colour=(120, 90, 60)):
     buffer = io.BytesIO()
     PILImage.new("RGB", (40, 30), colour).save(buffer, "JPEG")
     return buffer.getvalue()
-
-
-def migrate(targets):
-    executor = MigrationExecutor(connection)
-    executor.loader.build_graph()
-    executor.migrate(targets)
-    return executor.loader.project_state(targets).apps
 
 
 @pytest.mark.django_db(transaction=True)
@@ -74,7 +66,7 @@ def test_migration_hashes_existing_files_and_leaves_missing_ones_empty():
         assert missing.file_sha256 == ""
         assert missing.thumbnail_sha256 == ""
     finally:
-        migrate(MigrationExecutor(connection).loader.graph.leaf_nodes())
+        migrate_to_latest()
 
 
 def make_image(**overrides):

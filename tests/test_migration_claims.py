@@ -10,20 +10,13 @@ from pathlib import Path
 
 import pytest
 from django.conf import settings
-from django.db import connection
-from django.db.migrations.executor import MigrationExecutor
+
+from tests.migrating import migrate, migrate_to_latest
 
 BEFORE = [("archive", "0004_image_version")]
 AFTER = [("archive", "0005_claims_figures_derived_assessment_site_kind")]
 OLD_FIXTURE = Path(__file__).parent / "data" / "palmyra-before-claims.json"
 SEEDS = Path(settings.BASE_DIR) / "seeds"
-
-
-def migrate(targets):
-    executor = MigrationExecutor(connection)
-    executor.loader.build_graph()
-    executor.migrate(targets)
-    return executor.loader.project_state(targets).apps
 
 
 def load_old_record(apps):
@@ -83,4 +76,4 @@ def test_the_old_curated_record_migrates_to_claims_without_loss():
         unverified = Citation.objects.filter(incident__assessment="unverified")
         assert unverified.exists() and set(unverified.values_list("presentation", flat=True)) == {"unverified"}
     finally:
-        migrate(MigrationExecutor(connection).loader.graph.leaf_nodes())
+        migrate_to_latest()

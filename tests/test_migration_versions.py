@@ -2,18 +2,12 @@
 lost, and from then on the database refuses to change a cited source's text."""
 
 import pytest
-from django.db import IntegrityError, connection, transaction
-from django.db.migrations.executor import MigrationExecutor
+from django.db import IntegrityError, transaction
+
+from tests.migrating import migrate, migrate_to_latest
 
 BEFORE = [("archive", "0002_image_file_sha256")]
 AFTER = [("archive", "0003_versions_review_and_cited_text_trigger")]
-
-
-def migrate(targets):
-    executor = MigrationExecutor(connection)
-    executor.loader.build_graph()
-    executor.migrate(targets)
-    return executor.loader.project_state(targets).apps
 
 
 @pytest.mark.django_db(transaction=True)
@@ -47,4 +41,4 @@ def test_existing_records_get_version_one_and_the_trigger_guards_cited_texts():
             Source.objects.filter(slug="a").update(received_text="Changed.")
         assert Source.objects.get(slug="a").received_text == text
     finally:
-        migrate(MigrationExecutor(connection).loader.graph.leaf_nodes())
+        migrate_to_latest()
