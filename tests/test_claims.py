@@ -126,6 +126,20 @@ def test_figures_are_counts_or_ordered_ranges():
         Figure.objects.create(citation=citation, measure="killed", low=10, high=5)
 
 
+def test_competing_figures_stand_side_by_side_with_who_claims_each():
+    incident = make_incident(monuments=[make_monument()])
+    observatory = cite(incident, source("The Guardian", "g"), "dozens of airstrikes", claimant="the Observatory")
+    russia = cite(incident, source("AFP", "afp"), "Russia said it had repelled", claimant="Russia's defence ministry")
+    Figure.objects.create(citation=observatory, measure="airstrikes", low=24, wording="dozens", counted="airstrikes")
+    Figure.objects.create(citation=russia, measure="airstrikes", low=40, counted="sorties")
+    incident.status = "published"
+    incident.save()
+    page = Client().get(incident.get_absolute_url()).content.decode()
+    assert "Figures the sources give" in page
+    assert "24 airstrikes (“dozens”)" in page and "the Observatory" in page
+    assert "40 sorties" in page and "Russia&#x27;s defence ministry" in page
+
+
 def test_the_methodology_page_states_the_rules_and_every_assessment_links_to_it():
     page = Client().get(reverse("archive:methodology")).content.decode()
     for level in ("contested", "unverified", "corroborated", "single_source", "confirmed"):

@@ -63,8 +63,9 @@ PAGES = [
     ("/monuments/", 3),
     # monument, rows, their monuments, their citations, their figures, version (3), count, images
     ("/monuments/m1/", 10),
-    # incident with counts, its monuments with condition, citations with sources, their figures, images
-    ("/incidents/i001/", 5),
+    # incident with counts, its monuments with condition, citations with sources, their figures, images,
+    # the figures table
+    ("/incidents/i001/", 6),
     # rows with their counts, version (3), count
     ("/sources/", 5),
     # source, its published citations with their incidents

@@ -17,7 +17,7 @@ from django.views.decorators.http import require_safe
 
 from .. import charts
 from ..filters import IncidentFilter
-from ..models import Actor, Assessment, Citation, Image, Incident, Monument, Presentation, Site, Source
+from ..models import Actor, Assessment, Citation, Figure, Image, Incident, Monument, Presentation, Site, Source
 from .aggregates import cached, data_version
 from .paging import DATE, BadCursor, Key, KeysetPaginator
 
@@ -197,6 +197,9 @@ def incident_detail(request, slug):
             "source__published_on", "position_start"
         ),
         "images": Image.objects.public().filter(incident=incident),
+        "figures": Figure.objects.filter(citation__in=Citation.objects.public().filter(incident=incident))
+        .select_related("citation__source")
+        .order_by("measure", "low", "pk"),
     }
     return render(request, "archive/incident_detail.html", context)
 
