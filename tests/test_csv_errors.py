@@ -10,8 +10,8 @@ from django.core.management import CommandError, call_command
 
 from archive.importexport.csvfile import CSVFile, CSVFileError, read_csv
 from archive.importexport.engine import import_tables
-from archive.models import Actor, Citation, Incident, Monument, Site, Source
-from archive.models.incidents import NEEDS_CITATION, NEEDS_REASON
+from archive.models import Actor, Citation, Figure, Incident, Monument, Site, Source
+from archive.models.incidents import NEEDS_CITATION, NEEDS_REASON, OVERRIDE_NEEDS_REASON
 from archive.models.sources import CITED_TEXT_IS_EVIDENCE
 from tests.factories import (
     ARTICLE_TEXT,
@@ -46,7 +46,7 @@ def problems_of(report):
 
 
 def nothing_written():
-    return not any(model.objects.exists() for model in (Site, Actor, Source, Monument, Incident, Citation))
+    return not any(model.objects.exists() for model in (Site, Actor, Source, Monument, Incident, Citation, Figure))
 
 
 def test_a_good_bundle_imports():
@@ -97,8 +97,8 @@ def test_every_bad_row_of_every_file_is_listed_and_nothing_is_written():
 def test_missing_and_unknown_columns_are_reported_by_name():
     report = import_tables(tables(sites="slug,name,contry\r\npalmyra,Palmyra,Syria\r\n"))
     assert problems_of(report) == [
-        "sites.csv:1: contry: unknown column; sites.csv has slug, name, aliases, country, unesco_status, latitude, "
-        "longitude, coordinate_precision, coordinate_source, wikidata, pleiades, description.",
+        "sites.csv:1: contry: unknown column; sites.csv has slug, name, aliases, country, kind, parent, "
+        "unesco_status, latitude, longitude, coordinate_precision, coordinate_source, wikidata, pleiades, description.",
         "sites.csv:1: country: missing column (required).",
     ]
     assert nothing_written()
@@ -208,6 +208,176 @@ def test_coordinates_come_in_pairs_on_the_globe():
         "sites.csv:3: latitude: Ensure this value is less than or equal to 90.",
         "sites.csv:4: latitude: “north” is not a number.",
     ]
+
+
+# -- claims: presentation, contradictions, figures, overrides, places within places ---------------
+
+BUNDLE = {"sites": SITES, "actors": ACTORS, "sources": SOURCES, "monuments": MONUMENTS}
+CLAIM_HEADER = "incident,source,quote,stance,presentation,names_monument,contradicts\r\n"
+
+
+def draft_incidents(*lines):
+    rows = "".join(
+        f"{slug},{slug},destruction,palmyra,temple-of-bel,islamic-state,2015-08-30,2015-08-30,draft\r\n"
+        for slug in lines
+    )
+    return INCIDENT_HEADER + rows
+
+
+def test_bad_claims_are_reported_by_file_line_and_column_and_nothing_is_written():
+    citations = (
+        CLAIM_HEADER
+        + "bel,article,destroyed the Temple of Bel last year,supports,hearsay,true,\r\n"
+        + "bel,article,activists said,contradicts,attributed,perhaps,bel|article|9999\r\n"
+        + "bel,article,the Observatory reported,contradicts,attributed,false,\r\n"
+        + "bel,article,Roman amphitheatre,supports,stated,true,bel|article|not-a-number\r\n"
+    )
+    start = ARTICLE_TEXT.index("destroyed the Temple of Bel last year")
+    figures = (
+        "citation,measure,low,high,wording\r\n"
+        + "bel|article|9999,killed,3,,three\r\n"
+        + f"bel|article|{start},killed,30,20,twenty to thirty\r\n"
+        + f"bel|article|{start},casualties,1,,one\r\n"
+    )
+    report = import_tables(tables(**BUNDLE, incidents=draft_incidents("bel"), citations=citations, figures=figures))
+    found = problems_of(report)
+    assert found == [
+        "citations.csv:2: presentation: “hearsay” is not one of stated, attributed, reported, unverified, denied.",
+        "citations.csv:3: names_monument: “perhaps” is not true or false.",
+        "citations.csv:3: contradicts: no citation “bel|article|9999” in the archive or in citations.csv.",
+        "citations.csv:4: contradicts: Choose the citation this one contradicts.",
+        "citations.csv:5: contradicts: “bel|article|not-a-number” is not a citation's key "
+        "(incident slug|source slug|position_start).",
+        "figures.csv:2: citation: no citation “bel|article|9999” in the archive or in citations.csv.",
+        "figures.csv:3: high: The high end of the range is below its low end.",
+        "figures.csv:4: measure: “casualties” is not one of killed, wounded, executed, militants_killed, "
+        "troops_killed, airstrikes, displaced, other.",
+    ]
+    assert nothing_written()
+
+
+def test_a_contradicts_key_may_name_a_citation_further_down_the_file_or_in_the_archive():
+    start = ARTICLE_TEXT.index("activists said")
+    stored = make_citation(
+        incident=make_incident(slug="other"), source=make_source(slug="stored"), quote="the Observatory reported"
+    )
+    citations = (
+        CLAIM_HEADER
+        + f"bel,article,destroyed the Temple of Bel last year,contradicts,stated,true,bel|article|{start}\r\n"
+        + f"bel,article,activists said,contradicts,attributed,false,other|stored|{stored.position_start}\r\n"
+    )
+    report = import_tables(tables(**BUNDLE, incidents=draft_incidents("bel"), citations=citations))
+    assert report.ok, problems_of(report)
+    first, second = Citation.objects.filter(incident__slug="bel").order_by("position_start")
+    assert (first.contradicts, second.contradicts) == (second, stored)
+    assert second.names_monument is False
+    assert Incident.objects.get(slug="bel").assessment == "contested"
+
+
+def test_a_citation_cannot_contradict_itself_nor_name_one_without_contradicting():
+    start = ARTICLE_TEXT.index("activists said")
+    citations = (
+        CLAIM_HEADER
+        + f"bel,article,activists said,contradicts,attributed,true,bel|article|{start}\r\n"
+        + f"bel,article,the Observatory reported,supports,attributed,true,bel|article|{start}\r\n"
+    )
+    report = import_tables(tables(**BUNDLE, incidents=draft_incidents("bel"), citations=citations))
+    assert problems_of(report) == [
+        "citations.csv:2: contradicts: A citation cannot contradict itself.",
+        "citations.csv:3: contradicts: Only a contradicting citation names the citation it contradicts.",
+    ]
+    assert nothing_written()
+
+
+def test_an_override_needs_a_reason_and_the_assessment_column_is_ignored():
+    header = INCIDENT_HEADER.replace("status", "status,assessment,assessment_override,override_reason")
+    row = "{slug},X,looting,palmyra,,islamic-state,2015-08-30,2015-08-30,draft,{assessment},{override},{reason}\r\n"
+    incidents = (
+        header
+        + row.format(slug="a", assessment="confirmed", override="", reason="")
+        + row.format(slug="b", assessment="", override="confirmed", reason=" ")
+        + row.format(slug="c", assessment="", override="certain", reason="Why")
+    )
+    report = import_tables(tables(sites=SITES, actors=ACTORS, incidents=incidents))
+    assert problems_of(report) == [
+        f"incidents.csv:3: override_reason: {OVERRIDE_NEEDS_REASON}",
+        "incidents.csv:4: assessment_override: “certain” is not one of confirmed, corroborated, single_source, "
+        "contested, unverified.",
+    ]
+    assert nothing_written()
+
+    report = import_tables(
+        tables(
+            sites=SITES,
+            actors=ACTORS,
+            incidents=incidents.split("\r\n")[0]
+            + "\r\n"
+            + row.format(slug="a", assessment="confirmed", override="", reason="")
+            + row.format(slug="b", assessment="", override="single_source", reason="Imagery."),
+        )
+    )
+    assert report.ok, problems_of(report)
+    a, b = Incident.objects.order_by("slug")
+    # "assessment" is derived: the file's "confirmed" is ignored.
+    assert (a.assessment, a.assessment_reason) == ("unverified", "No citation supports it.")
+    assert (b.assessment, b.override_reason) == ("single_source", "Imagery.")
+    assert b.assessment_reason.startswith("Curator's assessment: Imagery.")
+
+
+def test_import_derives_the_assessments_of_the_incidents_it_touches():
+    incident = make_incident(slug="bel", monuments=[make_monument(slug="temple-of-bel")])
+    make_source(slug="article", origin="AFP")
+    make_source(slug="second", origin="Reuters")
+    assert incident.assessment == "unverified"
+    citations = (
+        "incident,source,quote,presentation,names_monument\r\n"
+        "bel,article,destroyed the Temple of Bel last year,stated,true\r\n"
+        "bel,second,destroyed the Temple of Bel last year,attributed,true\r\n"
+    )
+    report = import_tables(tables(citations=citations))
+    assert report.ok, problems_of(report)
+    incident.refresh_from_db()
+    assert incident.assessment == "corroborated"
+    assert incident.assessment_reason == "2 independent origins name it (AFP and Reuters); none disputes it."
+
+
+def test_a_parent_site_may_come_later_in_the_file_or_be_stored_but_must_exist():
+    make_site(slug="syria", kind="region")
+    sites = (
+        "slug,name,country,kind,parent\r\n"
+        "aleppo-old-city,Old City of Aleppo,Syria,historic_quarter,aleppo\r\n"
+        "aleppo,Aleppo,Syria,town,syria\r\n"
+        "jdeydeh,Jdeydeh,Syria,historic_quarter,aleppo-old-city\r\n"
+    )
+    report = import_tables(tables(sites=sites))
+    assert report.ok, problems_of(report)
+    assert dict(Site.objects.values_list("slug", "parent__slug")) == {
+        "syria": None,
+        "aleppo": "syria",
+        "aleppo-old-city": "aleppo",
+        "jdeydeh": "aleppo-old-city",
+    }
+    record = Site.history.get(slug="aleppo-old-city")
+    assert record.parent_id == Site.objects.get(slug="aleppo").pk
+
+
+def test_a_parent_that_does_not_exist_or_makes_a_loop():
+    sites = (
+        "slug,name,country,kind,parent\r\n"
+        "a,A,Syria,town,nowhere\r\n"
+        "b,B,Syria,town,b\r\n"
+        "c,C,Syria,town,d\r\n"
+        "d,D,Syria,region,c\r\n"
+        "e,E,Syria,county,\r\n"
+    )
+    report = import_tables(tables(sites=sites))
+    assert problems_of(report) == [
+        "sites.csv:2: parent: no site with slug “nowhere” in the archive or in sites.csv.",
+        "sites.csv:3: parent: a site cannot be its own parent.",
+        "sites.csv:4: parent: “c” would lie within itself (c → d → c).",
+        "sites.csv:6: kind: “county” is not one of heritage_site, historic_quarter, town, region.",
+    ]
+    assert nothing_written()
 
 
 def test_a_withdrawn_incident_needs_a_reason():
@@ -378,8 +548,8 @@ def test_the_command_lists_every_problem_without_a_traceback(tmp_path):
         call_command("import_archive", str(tmp_path), stdout=StringIO())
     assert str(raised.value).splitlines() == [
         "Nothing was imported:",
-        "  notes.csv: not a file of the archive (actors.csv, citations.csv, images.csv, incidents.csv, "
-        "monuments.csv, sites.csv, sources.csv).",
+        "  notes.csv: not a file of the archive (actors.csv, citations.csv, figures.csv, images.csv, "
+        "incidents.csv, monuments.csv, sites.csv, sources.csv).",
         "  sites.csv: not UTF-8 text (byte 0 cannot be read); save the file as “CSV UTF-8”.",
     ]
     assert not Actor.objects.exists()

@@ -15,7 +15,7 @@ from django.test.utils import CaptureQueriesContext
 
 from archive.importexport.csvfile import read_csv
 from archive.importexport.engine import import_tables
-from archive.models import Actor, Citation, Image, Incident, Monument, Site, Source
+from archive.models import Actor, Citation, Figure, Image, Incident, Monument, Site, Source
 from tests.factories import make_actor, make_citation, make_incident, make_monument, make_site, make_source
 
 pytestmark = pytest.mark.django_db
@@ -29,7 +29,7 @@ TRICKY_TEXT = (
     "-2+3 and @SUM(A1) and '=already quoted\n"
     "\tTabbed line. <script>alert('x')</script>\n"
 )
-MODELS = [Image, Citation, Incident, Monument, Source, Actor, Site]
+MODELS = [Image, Figure, Citation, Incident, Monument, Source, Actor, Site]
 
 
 def build_archive():
@@ -43,6 +43,11 @@ def build_archive():
         unesco_status="in_danger",
     )
     aleppo = make_site(name="Old City of Aleppo", slug="aleppo", description="-starts with a minus")
+    # The parent sorts after its child, so sites.csv names it before it defines it.
+    syria = make_site(name="Syria", slug="syria", kind="region")
+    aleppo.parent = syria
+    aleppo.kind = "historic_quarter"
+    aleppo.save()
     bel = make_monument(site=palmyra, name="Temple of Bel", slug="temple-of-bel", aliases="Bel\nTemple of Baal")
     theatre = make_monument(site=palmyra, name="Roman theatre", slug="roman-theatre", kind="theatre")
     make_monument(
@@ -66,8 +71,24 @@ def build_archive():
         victims="@none",
         description="<b>bold</b> & \u201cquoted\u201d",
     )
-    make_citation(incident=published, source=tricky, quote='Militants "destroyed" the Temple of Bel last year')
+    bel_claim = make_citation(
+        incident=published, source=tricky, quote='Militants "destroyed" the Temple of Bel last year'
+    )
     make_citation(incident=published, source=plain, claimant="=cmd|' /C calc'!A0", note="line one\r\nline two")
+    # The contradicting citation (source "plain") comes before the one it contradicts (source
+    # "tricky") in citations.csv: a reference forward in the same file.
+    make_citation(
+        incident=published,
+        source=plain,
+        quote="activists said",
+        stance="contradicts",
+        contradicts=bel_claim,
+        presentation="unverified",
+        names_monument=False,
+        origin="EPA",
+    )
+    Figure.objects.create(citation=bel_claim, measure="killed", low=24, high=40, counted="civilians", wording="dozens")
+    Figure.objects.create(citation=bel_claim, measure="airstrikes", low=3, wording="=three")
     published.status = "published"
     published.published_at = datetime.datetime(2016, 3, 27, 10, 0, 0, 123456, tzinfo=datetime.UTC)
     published.save()
@@ -78,6 +99,8 @@ def build_archive():
         status="withdrawn",
         citations=1,
         withdrawn_reason="-Duplicate",
+        assessment_override="confirmed",
+        override_reason="Satellite imagery, UNITAR, 2015-09-01.",
     )
     make_incident(
         slug="a-draft", site=aleppo, perpetrator=isis, date_wording="last May", occurred_to=datetime.date(2015, 9, 1)
@@ -105,8 +128,10 @@ def build_archive():
 
 def empty_the_archive():
     # Incidents before citations: a published incident may not lose its last citation by itself.
-    for model in (Image, Incident, Citation, Monument, Source, Actor, Site):
+    for model in (Image, Incident, Citation, Monument, Source, Actor):
         model.objects.all().delete()
+    Site.objects.filter(parent__isnull=False).delete()  # children first: a parent is protected
+    Site.objects.all().delete()
 
 
 def export_bytes(directory: Path) -> dict[str, bytes]:
@@ -125,11 +150,35 @@ def test_export_import_export_is_byte_identical(tmp_path):
 
     assert {model: model.objects.count() for model in MODELS} == counts
     assert Source.objects.get(slug="tricky").received_text == TRICKY_TEXT
+    assert_claims_survive()
     assert out.getvalue().strip().splitlines()[-1] == (
-        f"Imported 7 file(s), {sum(counts.values())} row(s): {sum(counts.values())} new, 0 updated, 0 unchanged."
+        f"Imported 8 file(s), {sum(counts.values())} row(s): {sum(counts.values())} new, 0 updated, 0 unchanged."
     )
     second = export_bytes(tmp_path / "second")
     assert second == first
+
+
+def assert_claims_survive():
+    """The claims' own fields of build_archive(), as stored after an import."""
+    aleppo = Site.objects.get(slug="aleppo")
+    assert (aleppo.kind, aleppo.parent.slug) == ("historic_quarter", "syria")
+    bel = Incident.objects.get(slug="bel-destroyed")
+    contradicting = bel.citations.get(stance="contradicts")
+    assert (contradicting.presentation, contradicting.names_monument, contradicting.origin) == (
+        "unverified",
+        False,
+        "EPA",
+    )
+    assert contradicting.contradicts.source.slug == "tricky"
+    assert sorted(
+        Figure.objects.values_list("citation__source__slug", "measure", "low", "high", "counted", "wording")
+    ) == [("tricky", "airstrikes", 3, None, "", "=three"), ("tricky", "killed", 24, 40, "civilians", "dozens")]
+    # Derived on import, from the citations: the stored value is never taken from the file.
+    assert (bel.assessment, bel.assessment_reason) == bel.derive_assessment()
+    assert bel.assessment == "contested"
+    withdrawn = Incident.objects.get(slug="withdrawn-one")
+    assert (withdrawn.assessment, withdrawn.assessment_override) == ("confirmed", "confirmed")
+    assert withdrawn.assessment_reason.startswith("Curator's assessment: Satellite imagery")
 
 
 def test_export_writes_every_table_and_a_manifest(tmp_path):
@@ -137,7 +186,7 @@ def test_export_writes_every_table_and_a_manifest(tmp_path):
     files = export_bytes(tmp_path)
     assert set(files) == {
         "sites.csv", "actors.csv", "sources.csv", "monuments.csv", "incidents.csv",
-        "citations.csv", "images.csv", "manifest.json",
+        "citations.csv", "figures.csv", "images.csv", "manifest.json",
     }  # fmt: skip
     manifest = json.loads(files["manifest.json"])
     for entry in manifest["files"]:
@@ -151,6 +200,32 @@ def test_export_writes_every_table_and_a_manifest(tmp_path):
     assert row["site"] == "palmyra" and row["perpetrator"] == "islamic-state"
     assert row["occurred_from"] == "2015-08-30" and row["date_precision"] == "day"
     assert row["published_at"] == "2016-03-27T10:00:00.123456+00:00"
+    assert row["assessment"] == "contested" and row["assessment_override"] == ""
+    sites = read_csv("sites.csv", files["sites.csv"])
+    assert [
+        (cells[0], cells[sites.header.index("kind")], cells[sites.header.index("parent")]) for _l, cells in sites.rows
+    ] == [
+        ("aleppo", "historic_quarter", "syria"),
+        ("palmyra", "heritage_site", ""),
+        ("syria", "region", ""),
+    ]
+    citations = read_csv("citations.csv", files["citations.csv"])
+    rows = [dict(zip(citations.header, cells, strict=True)) for _line, cells in citations.rows]
+    contradicting = next(row for row in rows if row["stance"] == "contradicts")
+    contradicted = Citation.objects.get(source__slug="tricky", incident__slug="bel-destroyed")
+    assert contradicting["contradicts"] == f"bel-destroyed|tricky|{contradicted.position_start}"
+    assert (contradicting["presentation"], contradicting["names_monument"], contradicting["origin"]) == (
+        "unverified",
+        "false",
+        "EPA",
+    )
+    assert {row["names_monument"] for row in rows if row["stance"] == "supports"} == {"true"}
+    figures = read_csv("figures.csv", files["figures.csv"])
+    assert figures.header == ["citation", "measure", "low", "high", "counted", "wording"]
+    assert [cells for _line, cells in figures.rows] == [
+        [f"bel-destroyed|tricky|{contradicted.position_start}", "airstrikes", "3", "", "", "=three"],
+        [f"bel-destroyed|tricky|{contradicted.position_start}", "killed", "24", "40", "civilians", "dozens"],
+    ]
 
 
 def test_synthetic_incidents_are_never_exported(tmp_path):
@@ -275,18 +350,51 @@ def test_import_resolves_natural_keys_in_bulk_not_per_row(tmp_path):
 )
 def test_palmyra_record_round_trips_byte_identically(tmp_path):
     call_command("import_seeds", stdout=StringIO())
-    call_command("loaddata", "palmyra", stdout=StringIO())
+    call_command("load_curated_record", stdout=StringIO())
     assert Incident.objects.exists()
+    add_claims_to_the_record()
     first = export_bytes(tmp_path / "first")
+    assessments = dict(Incident.objects.values_list("slug", "assessment"))
     empty_the_archive()
 
     call_command("import_archive", str(tmp_path / "first"), stdout=StringIO())
 
     assert export_bytes(tmp_path / "second") == first
+    assert dict(Incident.objects.values_list("slug", "assessment")) == assessments
+    citation = Citation.objects.get(claimant="round-trip claimant")
+    assert (citation.presentation, citation.names_monument, citation.origin) == ("unverified", False, "Own origin")
+    contradicting = Citation.objects.get(stance="contradicts", note="round trip")
+    assert contradicting.contradicts == citation
+    assert Figure.objects.get(wording="round-trip figure").citation == citation
+    assert Site.objects.get(slug="round-trip-quarter").parent.kind == Site.objects.get(slug="round-trip-city").kind
+    overridden = Incident.objects.get(override_reason="Round-trip override.")
+    assert overridden.assessment == overridden.assessment_override == "confirmed"
     for source in Source.objects.all():
         path = Path(settings.BASE_DIR) / "seeds" / source.file_name
         if source.file_name and path.exists():
             assert source.received_text == path.read_bytes().decode("utf-8")
+
+
+def add_claims_to_the_record():
+    """What the curated record may not hold yet: every new field of the claims, on its own records."""
+    city = make_site(slug="round-trip-city", name="A city", kind="town")
+    make_site(slug="round-trip-quarter", name="Its quarter", kind="historic_quarter", parent=city)
+    first, second = Citation.objects.select_related("incident", "source").order_by("pk")[:2]
+    first.presentation, first.names_monument, first.origin = "unverified", False, "Own origin"
+    first.claimant = "round-trip claimant"
+    first.save()
+    make_citation(
+        incident=second.incident,
+        source=second.source,
+        quote=second.source.received_text[:20].strip(),
+        stance="contradicts",
+        contradicts=first,
+        note="round trip",
+    )
+    Figure.objects.create(citation=first, measure="killed", low=5, high=9, wording="round-trip figure")
+    incident = Incident.objects.exclude(pk__in=[first.incident_id, second.incident_id]).first()
+    incident.assessment_override, incident.override_reason = "confirmed", "Round-trip override."
+    incident.save()
 
 
 def test_a_progress_bar_only_on_a_terminal():

@@ -1,7 +1,7 @@
 """A whole archive as a folder of CSV files plus a manifest: what export_archive writes and
 import_archive reads.
 
-The folder holds one file per table (sites.csv … images.csv, see archive.importexport.tables) and
+The folder holds one file per table (sites.csv … figures.csv, images.csv, see archive.importexport.tables) and
 `manifest.json` with each file's row count and SHA-256. Everything is written in natural-key order
 with no timestamps of its own, so exporting the same records twice gives the same bytes.
 """
@@ -20,7 +20,9 @@ from .tables import TABLES, TABLES_BY_KEY
 
 MANIFEST = "manifest.json"
 FORMAT = "heritage-archive-csv"
-FORMAT_VERSION = 1
+# 2: claims (presentation, names_monument, origin, contradicts), figures.csv, a site's kind and
+# parent, the assessment derived (ignored on import) with a curator's override.
+FORMAT_VERSION = 2
 EXPORT_CHUNK = 2000
 
 

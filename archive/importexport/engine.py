@@ -42,7 +42,17 @@ from ..models import Incident, Source
 from ..models.incidents import NEEDS_CITATION, check_published_keep_citations
 from .csvfile import CSVFile, CSVFileError, CSVTable
 from .rules import PUBLISH_PERMISSION, TableRules, chunks
-from .tables import LIST_SEPARATOR, SHA256, TABLES, TABLES_BY_KEY, CellError, ManyReference, Reference, Table
+from .tables import (
+    LIST_SEPARATOR,
+    SHA256,
+    TABLES,
+    TABLES_BY_KEY,
+    CellError,
+    CitationReference,
+    ManyReference,
+    Reference,
+    Table,
+)
 
 BATCH_SIZE = 500
 # Rows planned at a time: what the plan holds in memory besides the keys.
@@ -181,6 +191,14 @@ class _Plan:
         self.offsets: list[int] = []  # spooled chunks
         self.monuments: dict[int, list] = {}  # id(incident) -> monuments, when they are written
         self.touched_incidents: set[int] = set()  # incidents whose stored citations change
+        # References within the file that may point further down it (a site's parent, the citation
+        # a citation contradicts): (line, column, key), checked once the whole file is planned.
+        self.forward: list[tuple[int, str, object]] = []
+        # The natural keys of the new rows, in order, when rows of this import refer to them before
+        # they are written: their pks are then reserved before the first row is (see `run`).
+        self.new_keys: list | None = None
+        self.ids: list[int] | None = None
+        self.next_id = 0
         self.start_chunk()
 
     def start_chunk(self):
@@ -268,6 +286,7 @@ class _Import(TableRules):
         # Written rows' pks by natural key, for the tables later files of this import refer to.
         self.written: dict[str, dict[str, int]] = {table.key: {} for table in TABLES}
         self.broken: set[str] = set()
+        self.assess: set[int] = set()  # incidents whose assessment is derived again after writing
         self.stored_monuments: dict[int, set[int]] | None = None
         self.stored_monument_slugs: dict[int, list[str]] = {}
         self.spool = _Spool()
@@ -314,9 +333,11 @@ class _Import(TableRules):
         try:
             with _large_cache(), transaction.atomic():
                 for plan in plans:
+                    self.reserve(plan)
                     for offset in plan.offsets:
                         self.write(plan, self.spool.load(offset))
                     bar.update(plan.report.rows)
+                self.refresh_assessments()
                 self.check_published(plans)
                 if self.problems or self.dry_run:
                     transaction.set_rollback(True)
@@ -330,6 +351,24 @@ class _Import(TableRules):
             bar.close()
         report.timings["write"] = time.perf_counter() - started
         return report
+
+    def reserve(self, plan: _Plan) -> None:
+        """The pks of a table's new rows, before any is written, when rows refer to rows further
+        down the same file (or a later table to rows without a slug): the references are then
+        written with the rows, and their history rows record them."""
+        if plan.new_keys is None or not plan.new_keys or not self.fast(plan):
+            return
+        plan.ids = _reserve_ids(plan.table.model, len(plan.new_keys))
+        self.written[plan.table.key].update(zip(plan.new_keys, plan.ids, strict=True))
+        plan.new_keys = None
+
+    def refresh_assessments(self) -> None:
+        """Derive the assessments of the incidents whose citations this import wrote and of the
+        incidents it updated (new incidents were derived while planning, from no citations), in
+        the write transaction: a few queries per 1,000 incidents."""
+        ids = sorted(self.assess)
+        for chunk in chunks(ids, 1000):
+            Incident.objects.filter(pk__in=chunk).refresh_assessments()
 
     def problem(self, plan: _Plan, line: int | None, column: str | None, message: str) -> None:
         self.problems.append(Problem(plan.report.file, line, column, message))
@@ -447,6 +486,10 @@ class _Import(TableRules):
         if slug in self.imported[target]:
             return TABLES_BY_KEY[target].model(pk=self.imported[target][slug], slug=slug)
         obj = self.objects[target].get(key)
+        if obj is None and target == plan.table.key and plan.table.natural_key == ("slug",):
+            # A row further down the same file (a site's parent): a stand-in, checked at the end.
+            plan.forward.append((line, column.name, key))
+            return TABLES_BY_KEY[target].model(slug=key)
         if obj is None and target not in self.broken:
             table = TABLES_BY_KEY[target]
             what = "slug or SHA-256" if target == "sources" else "slug"
@@ -487,11 +530,15 @@ class _Import(TableRules):
         new = obj.pk is None
         for column in columns:
             name = column.name
-            if name in skip or name not in values or isinstance(column, ManyReference):
+            if name in skip or name not in values or isinstance(column, (ManyReference, CitationReference)):
+                continue
+            if column.derived:
                 continue
             if isinstance(column, Reference):
                 target = self.lookup(plan, line, column, values[name])
                 target_pk = target.pk if target is not None else None
+                if target is None and values[name] is None and not new and getattr(obj, column.attname) is None:
+                    continue  # an empty cell, and none stored
                 if new or target_pk is None or getattr(obj, column.attname) != target_pk:
                     if target is not None or column.nullable:
                         setattr(obj, column.field.name, target)
@@ -508,7 +555,9 @@ class _Import(TableRules):
         fields = {}
         for column in columns:
             name = column.name
-            if name in skip or name not in values or isinstance(column, ManyReference):
+            if name in skip or name not in values or isinstance(column, (ManyReference, CitationReference)):
+                continue
+            if column.derived:
                 continue
             if isinstance(column, Reference):
                 target = self.lookup(plan, line, column, values[name])
@@ -518,11 +567,16 @@ class _Import(TableRules):
                 fields[column.attname] = values[name]
         return model(**fields), list(fields)
 
-    def settle(self, plan: _Plan, line: int, obj, changed: list[str], before, *, extra_change: bool = False) -> None:
+    def settle(
+        self, plan: _Plan, line: int, obj, changed: list[str], before, *, extra_change: bool = False, key=None
+    ) -> None:
         """Count the row, and queue what is to be written: every field's value, the natural keys of
-        the rows of this import it refers to that have no pk yet, and its monuments."""
+        the rows of this import it refers to that have no pk yet, and its monuments. `key` is the
+        row's natural key when it is not its slug (a citation's)."""
         monuments = plan.monuments.pop(id(obj), None)
         if obj.pk is None:
+            if plan.new_keys is not None:
+                plan.new_keys.append(obj.slug if key is None else key)
             values = self.values_of(obj)
             if self.fast(plan):  # converted here, so that the write transaction only inserts
                 values = _RowSpec.of(type(obj)).database_row(values, self.now)
@@ -530,9 +584,10 @@ class _Import(TableRules):
             self.outcome(plan, line, obj, NEW)
         elif changed or extra_change:
             # Like a save: the record's version goes up, and the write checks that nobody saved it
-            # since this plan read it (check_versions).
-            obj.version += 1
-            changed = [*changed, "version"]
+            # since this plan read it (check_versions). A figure has no version of its own.
+            if hasattr(obj, "version"):
+                obj.version += 1
+                changed = [*changed, "version"]
             plan.changed.append((line, self.values_of(obj), self.pending_of(obj), self.monument_keys(monuments)))
             plan.changed_fields.update(changed)
             self.outcome(plan, line, obj, UPDATE, before)
@@ -559,7 +614,8 @@ class _Import(TableRules):
                 related = concrete.get_cached_value(obj)
                 if related is not None and related.pk is None:
                     pending = pending or {}
-                    pending[concrete.attname] = (TABLES_BY_MODEL_KEY[type(related)], related.slug)
+                    key = getattr(related, "import_key", None) or related.slug
+                    pending[concrete.attname] = (TABLES_BY_MODEL_KEY[type(related)], key)
         return pending
 
     @staticmethod
@@ -570,7 +626,7 @@ class _Import(TableRules):
 
     def prefetch_references(self, columns, rows) -> None:
         for column in columns:
-            if isinstance(column, (Reference, ManyReference)):
+            if isinstance(column, (Reference, ManyReference)) and not isinstance(column, CitationReference):
                 keys = set()
                 for _line, values in rows:
                     value = values.get(column.name)
@@ -654,6 +710,8 @@ class _Import(TableRules):
                 self.written[key].update((obj.slug, obj.pk) for obj in new)
         changed = self.instances(plan, changed_records, stored=True)
         self.check_versions(plan, changed_records, changed)
+        if key == "incidents":
+            self.assess.update(obj.pk for obj in changed)
         if changed and key == "incidents":
             self.write_incidents(plan, [], changed, changed_fields)
         elif changed:
@@ -667,10 +725,13 @@ class _Import(TableRules):
             )
         if key == "citations":
             plan.touched_incidents.update(obj.incident_id for obj in changed)
+            self.assess.update(obj.incident_id for obj in changed)
 
     def check_versions(self, plan: _Plan, records, changed: list) -> None:
         """No lost edits: a row this import updates must still be at the version its plan read
         (planning runs outside the write transaction, so a curator may have saved it since)."""
+        if not hasattr(plan.table.model, "version"):
+            return
         planned = {obj.pk: (record[0], obj.version - 1) for record, obj in zip(records, changed, strict=True)}
         for chunk in chunks(sorted(planned)):
             stored = plan.table.model._base_manager.filter(pk__in=chunk).values_list("pk", "version")
@@ -695,7 +756,11 @@ class _Import(TableRules):
         what the write transaction (on SQLite, the write lock) lasts."""
         model = plan.table.model
         spec = _RowSpec.of(model)
-        ids = _reserve_ids(model, len(records))
+        if plan.ids is not None:  # reserved for the whole file (`reserve`)
+            ids = plan.ids[plan.next_id : plan.next_id + len(records)]
+            plan.next_id += len(records)
+        else:
+            ids = _reserve_ids(model, len(records))
         rows, links = [], []
         written = self.written
         for (_line, values, pending, monuments), pk in zip(records, ids, strict=True):
@@ -709,7 +774,10 @@ class _Import(TableRules):
                 stored = written["monuments"]
                 links += [(pk, key if isinstance(key, int) else stored[key]) for key in monuments]
         _insert(model._meta.db_table, spec.columns, rows)
-        if plan.table.key in self.referred:
+        if plan.table.key == "citations":
+            incident = spec.index["incident_id"]
+            self.assess.update(row[incident] for row in rows)
+        if plan.table.key in self.referred and plan.table.natural_key == ("slug",):
             slug = spec.index["slug"]
             written[plan.table.key].update((row[slug], row[spec.pk]) for row in rows)
 
@@ -834,7 +902,7 @@ class _Import(TableRules):
 
 TABLES_BY_MODEL_KEY = {table.model: table.key for table in TABLES}
 # New rows written as plain rows (images go through Image.objects.bulk_create, which cleans files).
-FAST_TABLES = {"sites", "actors", "sources", "monuments", "incidents", "citations"}
+FAST_TABLES = {"sites", "actors", "sources", "monuments", "incidents", "citations", "figures"}
 
 
 class _RowSpec:

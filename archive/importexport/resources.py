@@ -17,11 +17,11 @@ from import_export.exceptions import ImportError as ImportExportError
 from import_export.fields import Field
 from import_export.results import RowResult
 
-from ..models import Actor, Citation, Image, Incident, Monument, Site, Source
+from ..models import Actor, Citation, Figure, Image, Incident, Monument, Site, Source
 from .csvfile import CSVTable
 from .engine import NEW, UPDATE, Problem, import_tables
 from .escaping import unescape_cell
-from .tables import ACTORS, CITATIONS, IMAGES, INCIDENTS, MONUMENTS, SITES, SOURCES, Table, with_related
+from .tables import ACTORS, CITATIONS, FIGURES, IMAGES, INCIDENTS, MONUMENTS, SITES, SOURCES, Table, with_related
 
 PREVIEW_CHARS = 120
 IMPORT_TYPES = {NEW: RowResult.IMPORT_TYPE_NEW, UPDATE: RowResult.IMPORT_TYPE_UPDATE}
@@ -206,6 +206,15 @@ class CitationResource(ArchiveResource):
         model = Citation
         import_id_fields = ["incident", "source", "position_start"]
         fields = tuple(CITATIONS.header)
+
+
+class FigureResource(ArchiveResource):
+    table = FIGURES
+
+    class Meta:
+        model = Figure
+        import_id_fields = ["citation", "measure", "low"]
+        fields = tuple(FIGURES.header)
 
 
 class ImageResource(ArchiveResource):

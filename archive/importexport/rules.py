@@ -18,12 +18,21 @@ from django.utils import timezone
 
 from ..boilerplate import reading_text
 from ..images import check_stored_image, needs_cleaning
-from ..models import Citation, Image, Incident, Source, Status
-from ..models.incidents import NEEDS_REASON
+from ..models import Citation, Figure, Image, Incident, Site, Source, Stance, Status
+from ..models.incidents import NEEDS_REASON, OVERRIDE_NEEDS_REASON
 from ..models.sources import CITED_TEXT_IS_EVIDENCE, sha256_of
 from ..quotes import QuoteNotFound
-from .tables import TABLES_BY_KEY, Reference
+from .tables import TABLES_BY_KEY, Reference, format_citation_key
 
+# Citation.clean()'s messages for a contradiction.
+CHOOSE_CONTRADICTED = "Choose the citation this one contradicts."
+ONLY_CONTRADICTING = "Only a contradicting citation names the citation it contradicts."
+NOT_ITSELF = "A citation cannot contradict itself."
+# Figure.clean()'s.
+RANGE_ORDERED = "The high end of the range is below its low end."
+
+# A source's texts, never read to plan a citation.
+TEXT_FIELDS = ("received_text", "reading_text")
 # Natural keys looked up per query; under every database's parameter limit.
 LOOKUP_CHUNK = 500
 PUBLISH_PERMISSION = "archive.publish_incident"
@@ -45,8 +54,43 @@ class TableRules:
             missing = "latitude" if obj.latitude is None else "longitude"
             self.problem(plan, line, missing, "give both latitude and longitude, or neither.")
 
+    def begin_sites(self, plan) -> None:
+        plan.new_keys = []  # a site's parent may be further down the file: pks reserved first
+        self.site_parents: dict[str, tuple[int, str]] = {}  # slug -> (line, parent slug)
+
     def check_sites(self, plan, line, obj, values, changed, original):
         self._located(plan, line, obj, values)
+        if "parent" in values:
+            parent = values["parent"]
+        else:
+            parent = obj.parent.slug if obj.parent_id is not None else None
+        if parent is not None and parent == obj.slug:
+            self.problem(plan, line, "parent", "a site cannot be its own parent.")
+        elif parent is not None:
+            self.site_parents[obj.slug] = (line, parent)
+
+    def finish_sites(self, plan) -> None:
+        """Parents further down the file exist; no site lies within itself."""
+        for line, column, slug in plan.forward:
+            if slug not in plan.seen:
+                self.problem(plan, line, column, f"no site with slug “{slug}” in the archive or in sites.csv.")
+        if not self.site_parents:
+            return
+        parents = {
+            slug: parent
+            for slug, parent in Site.objects.filter(parent__isnull=False).values_list("slug", "parent__slug")
+            if slug not in plan.seen
+        }
+        parents.update((slug, parent) for slug, (_line, parent) in self.site_parents.items())
+        reported: set[str] = set()
+        for slug, (line, _parent) in sorted(self.site_parents.items(), key=lambda item: item[1][0]):
+            path = [slug]
+            while path[-1] in parents and parents[path[-1]] not in path:
+                path.append(parents[path[-1]])
+            if path[-1] in parents and parents[path[-1]] == slug and not reported & set(path):
+                reported.update(path)
+                chain = " → ".join([*path, slug])
+                self.problem(plan, line, "parent", f"“{slug}” would lie within itself ({chain}).")
 
     def check_monuments(self, plan, line, obj, values, changed, original):
         self._located(plan, line, obj, values)
@@ -132,6 +176,12 @@ class TableRules:
             self.problem(plan, line, "occurred_to", "the end of the date range is before its start.")
         if obj.status == Status.WITHDRAWN and not (obj.withdrawn_reason or "").strip():
             self.problem(plan, line, "withdrawn_reason", NEEDS_REASON)
+        if obj.assessment_override and not (obj.override_reason or "").strip():
+            self.problem(plan, line, "override_reason", OVERRIDE_NEEDS_REASON)
+        if obj.pk is None:
+            # Derived from no citations, as a save would: any this import writes for it, and any
+            # change to a stored incident, are derived again once written (refresh_assessments).
+            obj.assessment, obj.assessment_reason = obj.derive_assessment([], has_monuments=False)
         if not self.can_publish:
             if obj.status != Status.DRAFT:
                 self.problem(
@@ -192,8 +242,83 @@ class TableRules:
             texts.update(Source.objects.filter(slug__in=chunk).values_list("slug", "received_text"))
         return texts
 
+    def begin_citations(self, plan) -> None:
+        figures = self.files.get("figures")
+        if "contradicts" in plan.csv.header or (figures is not None and figures.count != 0):
+            plan.new_keys = []  # referred to by key before they are written: pks reserved first
+            self.keyed_citations = True
+        else:
+            self.keyed_citations = False
+
+    def finish_citations(self, plan) -> None:
+        for line, column, key in plan.forward:
+            if key not in plan.seen:
+                self.problem(
+                    plan, line, column, f"no citation “{format_citation_key(key)}” in the archive or in citations.csv."
+                )
+
+    def stored_citations(self, keys) -> dict[tuple, Citation]:
+        """The stored citations that natural keys (incident slug, source slug, position_start) name."""
+        wanted = sorted(set(keys))
+        found = {}
+        for chunk in chunks(wanted):
+            for citation in (
+                Citation.objects.filter(
+                    incident__slug__in={key[0] for key in chunk},
+                    source__slug__in={key[1] for key in chunk},
+                    position_start__in={key[2] for key in chunk},
+                )
+                .select_related("incident", "source")
+                .only("pk", "position_start", "incident__slug", "incident__status", "source__slug")
+            ):
+                found[(citation.incident.slug, citation.source.slug, citation.position_start)] = citation
+        return {key: found[key] for key in wanted if key in found}
+
+    def citation_stand_in(self, key):
+        """A citation of this import not yet written: the write phase gives it its pk."""
+        stand_in = Citation()
+        stand_in.import_key = key
+        return stand_in
+
+    def set_contradicts(self, plan, line, obj, key, values, changed, stored_targets) -> None:
+        """The citation this one contradicts: earlier in the file, in the archive, or further down
+        the file (checked at the end); and the model's rules for a contradiction."""
+        imported = self.imported["citations"]
+        pending = False
+        if "contradicts" in values:
+            target = values["contradicts"]
+            if target is None:
+                pk = None
+            elif target == key:
+                self.problem(plan, line, "contradicts", NOT_ITSELF)
+                return
+            elif target in imported and imported[target] is not None:
+                pk = imported[target]
+            elif target in stored_targets:
+                pk = stored_targets[target].pk
+            else:
+                if target not in imported:
+                    plan.forward.append((line, "contradicts", target))
+                obj.contradicts = self.citation_stand_in(target)
+                changed.append("contradicts_id")
+                pk, pending = None, True
+            if not pending and (obj.pk is None or obj.contradicts_id != pk):
+                obj.contradicts_id = pk
+                changed.append("contradicts_id")
+        named = pending or obj.contradicts_id is not None
+        if obj.stance == Stance.CONTRADICTS and not named:
+            self.problem(plan, line, "contradicts", CHOOSE_CONTRADICTED)
+        elif obj.stance != Stance.CONTRADICTS and named:
+            self.problem(plan, line, "contradicts", ONLY_CONTRADICTING)
+
     def build_citations(self, plan, columns, rows) -> None:
         self.prefetch_references(columns, rows)
+        imported_citations = self.imported["citations"]
+        stored_targets = self.stored_citations(
+            values["contradicts"]
+            for _line, values in rows
+            if values.get("contradicts") and values["contradicts"] not in imported_citations
+        )
         incident_column = TABLES_BY_KEY["citations"].by_name["incident"]
         source_column = TABLES_BY_KEY["citations"].by_name["source"]
         incident_ids = set()
@@ -204,9 +329,9 @@ class TableRules:
                 incident_ids.add(stored)
         incident_ids = sorted(incident_ids)
         existing: dict[tuple, Citation] = {}
-        stored = Citation.objects.select_related("incident", "source").defer(
-            "source__received_text", "source__reading_text"
-        )
+        stored = Citation.objects.select_related(
+            "incident", "source", "contradicts__incident", "contradicts__source"
+        ).defer(*(f"{prefix}source__{text}" for prefix in ("", "contradicts__") for text in TEXT_FIELDS))
         for chunk in chunks(incident_ids):
             for citation in stored.filter(incident_id__in=chunk):
                 existing[(citation.incident_id, citation.source_id, citation.position_start)] = citation
@@ -259,6 +384,9 @@ class TableRules:
                 if obj.pk is None or getattr(obj, name) != value:
                     setattr(obj, name, value)
                     changed.append(name)
+            self.set_contradicts(plan, line, obj, key, values, changed, stored_targets)
+            if self.keyed_citations:
+                imported_citations[key] = obj.pk
             if not self.can_publish and incident.status != Status.DRAFT and (obj.pk is None or changed):
                 # Review before publication: a curator's change to a published incident's
                 # citations is proposed on the incident's page, never written by an import.
@@ -268,6 +396,73 @@ class TableRules:
                     "incident",
                     f"the incident “{incident.slug}” is {incident.status}; a curator's change to its citations "
                     "waits for an editor's review: propose it on the incident's page.",
+                )
+                continue
+            self.settle(plan, line, obj, changed, before, key=key)
+
+    def build_figures(self, plan, columns, rows) -> None:
+        """Figures, keyed by their citation's key, their measure and their low number."""
+        imported = self.imported["citations"]
+        keys = {values["citation"] for _line, values in rows if values.get("citation")}
+        stored = self.stored_citations(key for key in keys if key not in imported)
+        self.resolve("incidents", {key[0] for key in keys})
+        citation_ids = sorted({imported[key] for key in keys if imported.get(key)} | {c.pk for c in stored.values()})
+        existing: dict[tuple, Figure] = {}
+        figures = Figure.objects.select_related("citation__incident", "citation__source").defer(
+            *(f"citation__source__{text}" for text in TEXT_FIELDS)
+        )
+        for chunk in chunks(citation_ids):
+            for figure in figures.filter(citation_id__in=chunk).order_by("pk"):
+                existing.setdefault((figure.citation_id, figure.measure, figure.low), figure)
+        column = TABLES_BY_KEY["figures"].by_name["citation"]
+        seen = plan.seen
+        for line, values in rows:
+            citation, measure, low = values.get("citation"), values.get("measure"), values.get("low")
+            if citation is None or measure is None or low is None:
+                continue  # already reported
+            key = (citation, measure, low)
+            if key in seen:
+                message = f"the same figure ({measure}, {low}) of this citation is on line {seen[key]}."
+                self.problem(plan, line, "low", message)
+                continue
+            seen[key] = line
+            if citation in imported:
+                pk = imported[citation]
+            elif citation in stored:
+                pk = stored[citation].pk
+            else:
+                self.problem(
+                    plan,
+                    line,
+                    column.name,
+                    f"no citation “{format_citation_key(citation)}” in the archive or in citations.csv.",
+                )
+                continue
+            obj = existing.get((pk, measure, low)) if pk is not None else None
+            if obj is None:
+                before = None
+                obj, changed = self.create(plan, line, Figure, columns, values, skip=("citation",))
+                if pk is None:
+                    obj.citation = self.citation_stand_in(citation)
+                else:
+                    obj.citation_id = pk
+            else:
+                before = self.snapshot(plan, obj)
+                changed = self.apply(plan, line, obj, columns, values, skip=("citation",))
+            if obj.high is not None and obj.high < obj.low:
+                self.problem(plan, line, "high", RANGE_ORDERED)
+            incident = citation[0]
+            status = Status.DRAFT if incident in self.imported["incidents"] else None
+            if status is None:
+                stored_incident = self.objects["incidents"].get(incident)
+                status = stored_incident.status if stored_incident is not None else Status.DRAFT
+            if not self.can_publish and status != Status.DRAFT and (obj.pk is None or changed):
+                self.problem(
+                    plan,
+                    line,
+                    column.name,
+                    f"the incident “{incident}” is {status}; a curator's change to its figures waits for an "
+                    "editor's review: propose it on the incident's page.",
                 )
                 continue
             self.settle(plan, line, obj, changed, before)

@@ -18,11 +18,14 @@ from django.db import models
 from django.db.models import Prefetch, Q
 from django.utils import timezone
 
-from ..models import Actor, Citation, Image, Incident, Monument, Site, Source
+from ..models import Actor, Citation, Figure, Image, Incident, Monument, Site, Source
 
 SLUG = re.compile(r"^[-a-zA-Z0-9_]+\Z")
 SHA256 = re.compile(r"^[0-9a-f]{64}\Z")
 LIST_SEPARATOR = ";"
+# A citation's natural key in one cell: `incident slug|source slug|position_start`.
+KEY_SEPARATOR = "|"
+POSITION = re.compile(r"^[0-9]+\Z")
 
 
 class CellError(ValueError):
@@ -33,6 +36,8 @@ def format_value(value) -> str:
     """A field value as written to CSV: ISO 8601 dates, plain decimals, '' for nothing."""
     if value is None:
         return ""
+    if isinstance(value, bool):
+        return "true" if value else "false"
     if isinstance(value, datetime.datetime):
         if timezone.is_aware(value):
             value = value.astimezone(datetime.UTC)
@@ -47,11 +52,13 @@ def _validation_message(error: ValidationError) -> str:
 
 
 class Column:
-    """A column holding one model field's value."""
+    """A column holding one model field's value. A `derived` column (an incident's assessment)
+    is written on export and ignored on import: the archive computes it."""
 
-    def __init__(self, name: str, *, required: bool = False):
+    def __init__(self, name: str, *, required: bool = False, derived: bool = False):
         self.name = name
         self.required = required  # the header must have it
+        self.derived = derived
         self.field = None
 
     def __repr__(self):
@@ -60,7 +67,7 @@ class Column:
     def bind(self, model) -> None:
         self.field = model._meta.get_field(self.name)
         self.attname = self.field.attname
-        self.parse = self._parser(self.field)
+        self.parse = (lambda raw: None) if self.derived else self._parser(self.field)
 
     def export(self, obj) -> str:
         return format_value(getattr(obj, self.attname))
@@ -107,6 +114,18 @@ class Column:
                 return run_validators(value)
 
             return parse_text
+
+        if isinstance(field, models.BooleanField):
+
+            def parse_boolean(raw):
+                value = raw.strip()
+                if value == "":
+                    return missing()
+                if value.lower() in ("true", "false"):
+                    return value.lower() == "true"
+                raise CellError(f"“{value}” is not true or false.")
+
+            return parse_boolean
 
         if isinstance(field, models.DateTimeField):
 
@@ -213,6 +232,35 @@ class SourceReference(Reference):
         if not SLUG.match(value):
             raise CellError(f"“{value}” is neither a source slug nor a SHA-256.")
         return value
+
+
+def citation_key(citation) -> tuple[str, str, int]:
+    return (citation.incident.slug, citation.source.slug, citation.position_start)
+
+
+def format_citation_key(key: tuple) -> str:
+    return KEY_SEPARATOR.join(str(part) for part in key)
+
+
+class CitationReference(Reference):
+    """A citation (what a figure belongs to, what a citation contradicts), written as its natural
+    key in one cell: `incident slug|source slug|position_start`. The engine resolves it itself
+    (archive.importexport.rules): within the same import or in the archive."""
+
+    def export(self, obj) -> str:
+        related = getattr(obj, self.name)
+        return format_citation_key(citation_key(related)) if related is not None else ""
+
+    def parse(self, raw):
+        value = raw.strip()
+        if value == "":
+            if not self.nullable:
+                raise CellError("required; the cell is empty.")
+            return None
+        parts = value.split(KEY_SEPARATOR)
+        if len(parts) != 3 or not SLUG.match(parts[0]) or not SLUG.match(parts[1]) or not POSITION.match(parts[2]):
+            raise CellError(f"“{value}” is not a citation's key (incident slug|source slug|position_start).")
+        return (parts[0], parts[1], int(parts[2]))
 
 
 class ManyReference(Column):
@@ -333,6 +381,8 @@ SITES = Table(
         Column("name", required=True),
         Column("aliases"),
         Column("country", required=True),
+        Column("kind"),
+        Reference("parent", "sites"),
         Column("unesco_status"),
         *_located_columns(),
         Column("description"),
@@ -402,7 +452,9 @@ INCIDENTS = Table(
         Column("occurred_to", required=True),
         Column("date_precision"),
         Column("date_wording"),
-        Column("assessment"),
+        Column("assessment", derived=True),
+        Column("assessment_override"),
+        Column("override_reason"),
         Column("status"),
         Column("withdrawn_reason"),
         Column("published_at"),
@@ -423,9 +475,27 @@ CITATIONS = Table(
         Column("claimant"),
         Column("evidence_kind"),
         Column("stance"),
+        Column("presentation"),
+        Column("names_monument"),
+        Column("origin"),
+        CitationReference("contradicts", "citations"),
         Column("note"),
     ],
     natural_key=("incident", "source", "position_start"),
+)
+
+FIGURES = Table(
+    "figures",
+    Figure,
+    [
+        CitationReference("citation", "citations", required=True),
+        Column("measure", required=True),
+        Column("low", required=True),
+        Column("high"),
+        Column("counted"),
+        Column("wording"),
+    ],
+    natural_key=("citation", "measure", "low"),
 )
 
 IMAGES = Table(
@@ -448,13 +518,19 @@ IMAGES = Table(
 
 
 # Dependency order: a table only refers to tables before it.
-TABLES = [SITES, ACTORS, SOURCES, MONUMENTS, INCIDENTS, CITATIONS, IMAGES]
+TABLES = [SITES, ACTORS, SOURCES, MONUMENTS, INCIDENTS, CITATIONS, FIGURES, IMAGES]
 TABLES_BY_KEY = {table.key: table for table in TABLES}
 TABLES_BY_MODEL = {table.model: table for table in TABLES}
 
 
+# A source's texts, never needed to write a citation's row.
+TEXTS = ("source__received_text", "source__reading_text")
+
+
 def with_related(key: str, queryset):
     """`queryset` with what `Table.row` reads, so that a row costs no query of its own."""
+    if key == "sites":
+        return queryset.select_related("parent")
     if key == "monuments":
         return queryset.select_related("site")
     if key == "incidents":
@@ -462,7 +538,13 @@ def with_related(key: str, queryset):
             Prefetch("monuments", queryset=Monument.objects.only("pk", "slug"))
         )
     if key == "citations":
-        return queryset.select_related("incident", "source").defer("source__received_text", "source__reading_text")
+        return queryset.select_related("incident", "source", "contradicts__incident", "contradicts__source").defer(
+            *TEXTS, *(f"contradicts__{text}" for text in TEXTS)
+        )
+    if key == "figures":
+        return queryset.select_related("citation__incident", "citation__source").defer(
+            *(f"citation__{text}" for text in TEXTS)
+        )
     if key == "images":
         return queryset.select_related("monument", "incident")
     return queryset
@@ -471,7 +553,7 @@ def with_related(key: str, queryset):
 # Synthetic rows (generate_synthetic's benchmark filler) are never part of the archive: every
 # table starts from its model's `curated()`.
 EXPORT_QUERYSETS = {
-    "sites": lambda: Site.objects.curated().order_by("slug"),
+    "sites": lambda: with_related("sites", Site.objects.curated().order_by("slug")),
     "actors": lambda: Actor.objects.curated().order_by("slug"),
     "sources": lambda: Source.objects.curated().order_by("slug"),
     "monuments": lambda: with_related("monuments", Monument.objects.curated().order_by("slug")),
@@ -480,6 +562,14 @@ EXPORT_QUERYSETS = {
         "citations",
         Citation.objects.filter(incident__in=Incident.objects.curated(), source__in=Source.objects.curated()).order_by(
             "incident__slug", "source__slug", "position_start", "pk"
+        ),
+    ),
+    "figures": lambda: with_related(
+        "figures",
+        Figure.objects.filter(
+            citation__incident__in=Incident.objects.curated(), citation__source__in=Source.objects.curated()
+        ).order_by(
+            "citation__incident__slug", "citation__source__slug", "citation__position_start", "measure", "low", "pk"
         ),
     ),
     "images": lambda: with_related(
