@@ -205,3 +205,27 @@ def test_an_admin_export_imports_back_unchanged(client, model, resource):
 
     rows = preview.context["result"].rows
     assert rows and {row.import_type for row in rows} == {"skip"}
+
+
+def test_the_figure_resource_exports_the_figures_file_and_imports_through_the_engine():
+    from archive.importexport.formats import ArchiveCSV
+    from archive.importexport.resources import FigureResource
+    from archive.importexport.tables import FIGURES
+    from archive.models import Figure
+    from tests.factories import make_citation
+
+    citation = make_citation(incident=make_incident(slug="bel"), source=make_source(slug="article"))
+    figure = Figure.objects.create(citation=citation, measure="killed", low=24, high=30, wording="dozens")
+    dataset = FigureResource().export(Figure.objects.all())
+    assert list(dataset.headers) == FIGURES.header
+    assert (
+        list(dataset[0])
+        == FIGURES.row(figure)
+        == [f"bel|article|{citation.position_start}", "killed", "24", "30", "", "dozens"]
+    )
+
+    changed = ArchiveCSV().export_data(dataset).replace(b"dozens", b"two dozen")
+    result = FigureResource().import_data(ArchiveCSV().create_dataset(changed), dry_run=False)
+    assert not result.has_validation_errors() and [row.import_type for row in result.rows] == ["update"]
+    figure.refresh_from_db()
+    assert figure.wording == "two dozen"

@@ -591,3 +591,24 @@ def test_partial_dates_keep_their_precision():
         datetime.date(2015, 5, 31),
         "month",
     )
+
+
+def test_a_figure_is_updated_by_its_key_with_history_and_a_curator_cannot_touch_a_published_ones(curator):
+    citation = make_citation(incident=make_incident(slug="bel"), source=make_source(slug="article"))
+    key = f"bel|article|{citation.position_start}"
+    figure = Figure.objects.create(citation=citation, measure="killed", low=24, wording="dozens")
+    figures = f"citation,measure,low,high,wording\r\n{key},killed,24,30,two dozen or more\r\n{key},wounded,3,,three\r\n"
+    report = import_tables(tables(figures=figures))
+    assert report.ok, problems_of(report)
+    assert (report.tables[0].new, report.tables[0].updated) == (1, 1)
+    figure.refresh_from_db()
+    assert (figure.high, figure.wording) == (30, "two dozen or more")
+    assert figure.history.first().history_type == "~"
+    assert import_tables(tables(figures=figures)).tables[0].unchanged == 2
+
+    Incident.objects.filter(slug="bel").update(status="published")
+    report = import_tables(tables(figures=figures.replace(",three", ",about three")), user=curator)
+    assert problems_of(report) == [
+        "figures.csv:3: citation: the incident “bel” is published; a curator's change to its figures waits for an "
+        "editor's review: propose it on the incident's page."
+    ]

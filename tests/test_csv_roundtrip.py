@@ -408,3 +408,27 @@ def test_a_progress_bar_only_on_a_terminal():
     bar = terminal_progress(Terminal())("incidents.csv", 3)
     bar.update(3)
     bar.close()
+
+
+def test_citations_and_their_assessments_cost_the_same_queries_for_1_row_and_for_30():
+    source = make_source(slug="article")
+    start = source.received_text.index("destroyed the Temple of Bel last year")
+    header = "incident,source,quote,stance,presentation,contradicts\r\n"
+
+    def queries_for(n):
+        incidents = [make_incident(slug=f"inc-{n}-{i}") for i in range(n)]
+        # The contradicting claim comes first: it names the one further down the file.
+        rows = "".join(
+            f"{incident.slug},article,activists said,contradicts,attributed,{incident.slug}|article|{start}\r\n"
+            f"{incident.slug},article,destroyed the Temple of Bel last year,supports,stated,\r\n"
+            for incident in incidents
+        )
+        table = read_csv("citations.csv", (header + rows).encode())
+        with CaptureQueriesContext(connection) as queries:
+            report = import_tables({"citations": table})
+        assert report.ok and report.tables[0].new == 2 * n, [str(p) for p in report.problems]
+        stored = Incident.objects.filter(slug__startswith=f"inc-{n}-")
+        assert set(stored.values_list("assessment", flat=True)) == {"contested"}
+        return len(queries)
+
+    assert queries_for(1) == queries_for(30)
