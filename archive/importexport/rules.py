@@ -3,7 +3,10 @@
 Each `check_<table>` runs per row after the row's values are set on its instance; `prepare_<table>`
 fetches, once per chunk of rows, what the checks need; `begin_<table>` and `finish_<table>` hold
 the rules across the whole file (the same text twice). Citations and images have builders of their
-own (a citation's key is known only once its quote is anchored; an image is keyed by its file).
+own (a citation's key is known only once its quote is anchored; a figure is keyed by its
+citation's key, its measure and its low number; an image is keyed by its file). A reference that
+may point further down its own file (a site's parent, the citation a citation contradicts) is
+checked in `finish_<table>`, once the whole file is planned.
 They mirror the models' `clean()` rules without their per-row queries, and word them with the
 model layer's messages (archive.models: NEEDS_REASON, CITED_TEXT_IS_EVIDENCE; a published
 incident's citation is checked once, after writing, with `Incident.objects.uncited()`).
