@@ -22,17 +22,17 @@ from django.utils import timezone
 from ..boilerplate import reading_text
 from ..images import check_stored_image, needs_cleaning
 from ..models import Citation, Figure, Image, Incident, Site, Source, Stance, Status
-from ..models.incidents import NEEDS_REASON, OVERRIDE_NEEDS_REASON
+from ..models.incidents import (
+    CHOOSE_CONTRADICTED,
+    NEEDS_REASON,
+    NOT_ITSELF,
+    ONLY_CONTRADICTING,
+    OVERRIDE_NEEDS_REASON,
+    RANGE_ORDERED,
+)
 from ..models.sources import CITED_TEXT_IS_EVIDENCE, sha256_of
 from ..quotes import QuoteNotFound
 from .tables import TABLES_BY_KEY, Reference, format_citation_key
-
-# Citation.clean()'s messages for a contradiction.
-CHOOSE_CONTRADICTED = "Choose the citation this one contradicts."
-ONLY_CONTRADICTING = "Only a contradicting citation names the citation it contradicts."
-NOT_ITSELF = "A citation cannot contradict itself."
-# Figure.clean()'s.
-RANGE_ORDERED = "The high end of the range is below its low end."
 
 # A source's texts, never read to plan a citation.
 TEXT_FIELDS = ("received_text", "reading_text")

@@ -23,6 +23,10 @@ KEEPS_CITATION = (
 )
 NEEDS_REASON = "Say why the incident is withdrawn: the reason is kept and shown."
 OVERRIDE_NEEDS_REASON = "Say why the derived assessment is overridden: the reason is shown with it."
+CHOOSE_CONTRADICTED = "Choose the citation this one contradicts."
+ONLY_CONTRADICTING = "Only a contradicting citation names the citation it contradicts."
+NOT_ITSELF = "A citation cannot contradict itself."
+RANGE_ORDERED = "The high end of the range is below its low end."
 
 
 def check_keeps_citation(incident, stances):
@@ -425,11 +429,11 @@ class Citation(Versioned):
     def clean(self):
         super().clean()
         if self.stance == Stance.CONTRADICTS and self.contradicts_id is None:
-            raise ValidationError({"contradicts": "Choose the citation this one contradicts."})
+            raise ValidationError({"contradicts": CHOOSE_CONTRADICTED})
         if self.stance != Stance.CONTRADICTS and self.contradicts_id is not None:
-            raise ValidationError({"contradicts": "Only a contradicting citation names the citation it contradicts."})
+            raise ValidationError({"contradicts": ONLY_CONTRADICTING})
         if self.contradicts_id is not None and self.contradicts_id == self.pk:
-            raise ValidationError({"contradicts": "A citation cannot contradict itself."})
+            raise ValidationError({"contradicts": NOT_ITSELF})
         if self.source_id is None or not self.quote:
             return
         try:
@@ -488,4 +492,4 @@ class Figure(models.Model):
     def clean(self):
         super().clean()
         if self.high is not None and self.low is not None and self.high < self.low:
-            raise ValidationError({"high": "The high end of the range is below its low end."})
+            raise ValidationError({"high": RANGE_ORDERED})
