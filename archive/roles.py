@@ -19,20 +19,22 @@ from django.db import DEFAULT_DB_ALIAS
 CURATOR = "Curator"
 EDITOR = "Editor"
 
-CURATED_MODELS = ("site", "monument", "actor", "source", "incident", "citation", "image")
-# A curator edits an incident's citations and a record's images, and may take one out.
-CURATOR_MAY_DELETE = ("citation", "image")
+CURATED_MODELS = ("site", "monument", "actor", "source", "incident", "citation", "image", "figure")
+# A curator edits an incident's citations, their figures and a record's images, and may take one out.
+CURATOR_MAY_DELETE = ("citation", "image", "figure")
 
 
-def role_permissions() -> dict[str, set[str]]:
-    """Permission codenames (all in the `archive` app) of each role."""
-    curator = {f"{action}_{model}" for model in CURATED_MODELS for action in ("add", "change", "view")}
-    curator |= {f"delete_{model}" for model in CURATOR_MAY_DELETE}
+def role_permissions(models=CURATED_MODELS) -> dict[str, set[str]]:
+    """Permission codenames (all in the `archive` app) of each role, for the curated `models`
+    that exist (a migration builds the groups with the models of its own state)."""
+    models = [model for model in CURATED_MODELS if model in models]
+    curator = {f"{action}_{model}" for model in models for action in ("add", "change", "view")}
+    curator |= {f"delete_{model}" for model in CURATOR_MAY_DELETE if model in models}
     editor = set(curator)
-    editor |= {f"delete_{model}" for model in CURATED_MODELS}
+    editor |= {f"delete_{model}" for model in models}
     editor.add("publish_incident")
     # Reverting to an earlier version is a change made through the history admin.
-    editor |= {f"change_historical{model}" for model in CURATED_MODELS}
+    editor |= {f"change_historical{model}" for model in models}
     return {CURATOR: curator, EDITOR: editor}
 
 
@@ -51,7 +53,8 @@ def ensure_groups(apps=global_apps, using: str = DEFAULT_DB_ALIAS) -> None:
     finally:
         app_config.models_module = models_module
 
-    for name, codenames in role_permissions().items():
+    present = {model._meta.model_name for model in app_config.get_models()}
+    for name, codenames in role_permissions(present).items():
         permissions = list(
             Permission.objects.using(using).filter(content_type__app_label="archive", codename__in=codenames)
         )

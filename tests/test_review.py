@@ -232,3 +232,16 @@ def test_a_published_incidents_images_are_read_only_for_curators(people, publish
     page = editor.get(reverse("admin:archive_incident_change", args=[published.pk]))
     images = next(i for i in page.context["inline_admin_formsets"] if i.formset.model is Image)
     assert images.has_add_permission and images.has_change_permission
+
+
+def test_figures_a_curator_adds_to_drafts_and_only_reads_on_a_published_incident(people, published):
+    from archive.models import Figure
+
+    _, curator = people["curator"]
+    draft_citation = make_citation(incident=make_incident())
+    page = curator.get(reverse("admin:archive_citation_change", args=[draft_citation.pk]))
+    figures = next(i for i in page.context["inline_admin_formsets"] if i.formset.model is Figure)
+    assert figures.has_add_permission and figures.has_change_permission
+    page = curator.get(reverse("admin:archive_citation_change", args=[published.citations.get().pk]))
+    figures = next(i for i in page.context["inline_admin_formsets"] if i.formset.model is Figure)
+    assert not figures.has_add_permission and not figures.has_change_permission

@@ -67,9 +67,24 @@ def citation_value(citation, name):
 
 
 class FigureInline(admin.TabularInline):
+    """The numbers the passage gives. Figures are not part of a proposed change: for a curator, a
+    published incident's figures are read-only (an editor changes them)."""
+
     model = Figure
     extra = 0
     fields = ["measure", "low", "high", "counted", "wording"]
+
+    def _under_review(self, request, citation):
+        return citation is not None and needs_review(citation.incident, request.user)
+
+    def has_add_permission(self, request, obj=None):
+        return not self._under_review(request, obj) and super().has_add_permission(request, obj)
+
+    def has_change_permission(self, request, obj=None):
+        return not self._under_review(request, obj) and super().has_change_permission(request, obj)
+
+    def has_delete_permission(self, request, obj=None):
+        return not self._under_review(request, obj) and super().has_delete_permission(request, obj)
 
 
 class CitationForm(AdminModelForm):
