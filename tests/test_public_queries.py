@@ -53,27 +53,29 @@ PAGES = [
     ("/sites/palmyra/plan.svg", 2),
     # version (3), month counts + changes of control (2)
     ("/timeline.svg", 5),
-    # choices of site, monument, perpetrator (3), rows + their monuments (2), version (3) and count (1)
-    ("/incidents/", 9),
-    ("/incidents/?page=last&ordering=-date", 9),
+    # choices of site, monument, perpetrator (3), the page's keys, its rows + their monuments (3),
+    # version (3) and count (1)
+    ("/incidents/", 10),
+    ("/incidents/?page=last&ordering=-date", 10),
     # plus the look-ups of the chosen site, monument and perpetrator (3), less the rows' monuments
     # (none of the matching incidents has several)
     ("/incidents/?kind=destruction&site=palmyra&monument=m1&perpetrator=a0&date_from=2015-01-01&q=Bel", 11),
-    # rows with condition, their images, capped count
-    ("/monuments/", 3),
-    # monument, rows, their monuments, their citations, their figures, version (3), count, images
-    ("/monuments/m1/", 10),
+    # the page's keys, rows with condition, their images, capped count
+    ("/monuments/", 4),
+    # monument, the page's keys, rows, their monuments, their citations, their figures, version (3),
+    # count, images
+    ("/monuments/m1/", 11),
     # incident with counts, its monuments with condition, citations with sources, their figures, images,
     # the figures table
     ("/incidents/i001/", 6),
-    # rows with their counts, version (3), count
-    ("/sources/", 5),
+    # the page's keys, rows with their counts, version (3), count
+    ("/sources/", 6),
     # source, its published citations with their incidents
     ("/sources/s0/", 2),
     # rows, capped count
     ("/actors/", 2),
-    # actor, rows, their monuments, version (3), count
-    ("/actors/a0/", 7),
+    # actor, the page's keys, rows, their monuments, version (3), count
+    ("/actors/a0/", 8),
 ]
 
 

@@ -152,7 +152,7 @@ class KeysetPaginator:
             raise BadCursor("Give only one of after, before and page=last.")
         size = self.size
         queryset = queryset.order_by()
-        shown = prepare(queryset) if prepare else queryset
+        shown = _Prepared(queryset, prepare) if prepare else queryset
         if page == "last":
             rows = list(shown.order_by(*self.ordering(reverse=True))[: size + 1])
             has_previous = len(rows) > size
@@ -195,3 +195,27 @@ class KeysetPaginator:
             is_first=not has_previous,
             size=size,
         )
+
+
+class _Prepared:
+    """The rows of a page found first by their keys alone, then fetched with what `prepare` adds.
+
+    Annotations such as per-row counts are subqueries; in one query with the ordering and the
+    limit, a database that sorts the filtered rows (SQLite does, when its statistics make it read
+    a filter's index rather than the ordering's) computes them for every matching row before
+    keeping 51. Two queries compute them for the page's rows only."""
+
+    def __init__(self, queryset, prepare):
+        self.queryset, self.prepare = queryset, prepare
+
+    def filter(self, *args, **kwargs):
+        return _Prepared(self.queryset.filter(*args, **kwargs), self.prepare)
+
+    def order_by(self, *fields):
+        return _Prepared(self.queryset.order_by(*fields), self.prepare)
+
+    def __getitem__(self, window):
+        pks = list(self.queryset.values_list("pk", flat=True)[window])
+        ordering = self.queryset.query.order_by
+        found = {row.pk: row for row in self.prepare(self.queryset.filter(pk__in=pks).order_by(*ordering))}
+        return [found[pk] for pk in pks if pk in found]
