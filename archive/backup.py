@@ -47,6 +47,21 @@ from django.db.models import Prefetch
 FORMAT = "heritage-archive-backup"
 FORMAT_VERSION = 1
 MANIFEST = "manifest.json"
+
+
+class ExactEncoder(DjangoJSONEncoder):
+    """Django's encoder keeps datetimes to the millisecond; a backup keeps them to the microsecond,
+    so that a restored record is the record (and a second backup the same file)."""
+
+    def default(self, o):
+        if isinstance(o, datetime.datetime):
+            text = o.isoformat()
+            return text[:-6] + "Z" if text.endswith("+00:00") else text
+        if isinstance(o, datetime.time):
+            return o.isoformat()
+        return super().default(o)
+
+
 # Rebuilt by `migrate` from the code (referred to by natural key instead), or not worth keeping.
 NOT_BACKED_UP = {"contenttypes.contenttype", "auth.permission", "sessions.session"}
 # Made by a data migration in every new database: a restore replaces them with the backup's.
@@ -104,7 +119,7 @@ def backup(path: Path, using: str = DEFAULT_DB_ALIAS) -> BackupReport:
         for model in backed_up_models():
             name = f"data/{model._meta.label_lower}.jsonl"
             lines = (
-                json.dumps(record, cls=DjangoJSONEncoder, sort_keys=True) + "\n"
+                json.dumps(record, cls=ExactEncoder, sort_keys=True) + "\n"
                 for record in _records(model, natural, using)
             )
             report.counts[model._meta.label] = _write_lines(archive, name, lines, digests)
