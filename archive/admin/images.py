@@ -7,6 +7,7 @@ from simple_history.admin import SimpleHistoryAdmin
 from ..images import check_image, store_clean_image
 from ..importexport.resources import ImageResource
 from ..models import Image, Status
+from ..models.incidents import can_publish
 from ..models.review import needs_review
 from .mixins import AdminModelForm, CurationAdminMixin
 
@@ -126,7 +127,7 @@ class ImageAdmin(CurationAdminMixin, ImportExportModelAdmin, SimpleHistoryAdmin)
 
     def formfield_for_foreignkey(self, db_field, request, **kwargs):
         field = super().formfield_for_foreignkey(db_field, request, **kwargs)
-        if db_field.name == "incident" and not request.user.has_perm("archive.publish_incident"):
+        if db_field.name == "incident" and not can_publish(request.user):
             field.queryset = field.queryset.exclude(status=Status.PUBLISHED)
             field.help_text = UNDER_REVIEW
         return field

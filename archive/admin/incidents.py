@@ -14,7 +14,7 @@ from simple_history.admin import SimpleHistoryAdmin
 
 from ..importexport.resources import CitationResource, IncidentResource
 from ..models import Citation, DatePrecision, Figure, Incident, ProposedChange, ReviewState, Status
-from ..models.incidents import check_keeps_citation
+from ..models.incidents import can_publish, check_keeps_citation
 from ..models.review import CITATION_FIELDS, needs_review
 from .images import CleansImagesMixin, IncidentImageInline
 from .mixins import AdminModelForm, CurationAdminMixin
@@ -377,7 +377,7 @@ class IncidentAdmin(CleansImagesMixin, CurationAdminMixin, ImportExportModelAdmi
         return super().get_queryset(request).with_counts().prefetch_related("monuments")
 
     def has_publish_permission(self, request):
-        return request.user.has_perm("archive.publish_incident")
+        return can_publish(request.user)
 
     def get_actions(self, request):
         # Curators see only the actions they may use.

@@ -11,7 +11,7 @@ from django.template.response import TemplateResponse
 from django.urls import reverse
 
 from ..models import ProposedChange, ReviewState
-from ..models.review import PUBLISH_PERMISSION
+from ..models.incidents import can_publish
 
 
 class ReviewForm(forms.Form):
@@ -56,10 +56,10 @@ class ProposedChangeAdmin(admin.ModelAdmin):
             raise Http404("No such proposed change.")
         if not self.has_view_permission(request, proposal):
             raise PermissionDenied
-        may_review = request.user.has_perm(PUBLISH_PERMISSION) and proposal.author_id != request.user.pk
+        may_review = can_publish(request.user) and proposal.author_id != request.user.pk
         form = ReviewForm(request.POST or None)
         if request.method == "POST":
-            if not request.user.has_perm(PUBLISH_PERMISSION):
+            if not can_publish(request.user):
                 raise PermissionDenied
             if form.is_valid():
                 note = form.cleaned_data["note"]

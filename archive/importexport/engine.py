@@ -39,9 +39,9 @@ from django.utils import timezone
 from simple_history.utils import bulk_create_with_history, bulk_update_with_history
 
 from ..models import Incident, Source
-from ..models.incidents import NEEDS_CITATION, check_published_keep_citations
+from ..models.incidents import NEEDS_CITATION, can_publish, check_published_keep_citations
 from .csvfile import CSVFile, CSVFileError, CSVTable
-from .rules import PUBLISH_PERMISSION, TableRules, chunks
+from .rules import TableRules, chunks
 from .tables import (
     LIST_SEPARATOR,
     SHA256,
@@ -275,7 +275,7 @@ class _Import(TableRules):
         self.reason = reason
         self.keep_rows = keep_rows
         self.progress = progress or (lambda description, total: _NoProgress())
-        self.can_publish = user is None or user.has_perm(PUBLISH_PERMISSION)
+        self.can_publish = user is None or can_publish(user)
         self.now = timezone.now()  # the import's time: created_at of its new rows, their history_date
         self.problems: list[Problem] = []
         # Stored rows looked up by natural key (a cache, bounded by CACHE_LIMIT).

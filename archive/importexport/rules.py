@@ -28,6 +28,7 @@ from ..models.incidents import (
     NOT_ITSELF,
     ONLY_CONTRADICTING,
     OVERRIDE_NEEDS_REASON,
+    PUBLISH_PERMISSION,
     RANGE_ORDERED,
 )
 from ..models.sources import CITED_TEXT_IS_EVIDENCE, sha256_of
@@ -38,7 +39,6 @@ from .tables import TABLES_BY_KEY, Reference, format_citation_key
 TEXT_FIELDS = ("received_text", "reading_text")
 # Natural keys looked up per query; under every database's parameter limit.
 LOOKUP_CHUNK = 500
-PUBLISH_PERMISSION = "archive.publish_incident"
 
 
 def chunks(items: list, size: int = LOOKUP_CHUNK) -> Iterable[list]:

@@ -16,6 +16,14 @@ from .versioning import Versioned
 
 # The rules of publication, each written once. The admin, the importer, the commands and the
 # views call the functions below, which raise ValidationError with these messages.
+PUBLISH_PERMISSION = "archive.publish_incident"
+
+
+def can_publish(user):
+    """Whether `user` is an editor: may publish, withdraw and approve changes to published incidents."""
+    return user is not None and user.has_perm(PUBLISH_PERMISSION)
+
+
 NEEDS_CITATION = "An incident cannot be published without at least one supporting citation."
 KEEPS_CITATION = (
     "“{incident}” is published, so it must keep at least one supporting citation: add another first, "

@@ -18,8 +18,8 @@ from django.db.models import Q
 from django.utils import timezone
 
 from .choices import Status
+from .incidents import can_publish
 
-PUBLISH_PERMISSION = "archive.publish_incident"
 # The citation fields a proposal may set, in the order they are shown.
 CITATION_FIELDS = [
     "source", "quote", "claimant", "evidence_kind", "presentation", "names_monument", "origin", "stance",
@@ -39,7 +39,7 @@ def needs_review(incident, user):
     if incident.pk is None:
         return False
     stored = type(incident)._base_manager.filter(pk=incident.pk).values_list("status", flat=True).first()
-    return stored == Status.PUBLISHED and not user.has_perm(PUBLISH_PERMISSION)
+    return stored == Status.PUBLISHED and not can_publish(user)
 
 
 class ReviewState(models.TextChoices):
@@ -218,7 +218,7 @@ class ProposedChange(models.Model):
     def _check_reviewer(self, editor):
         if self.state != ReviewState.PENDING:
             raise ValidationError(NOT_PENDING.format(state=self.get_state_display().lower()))
-        if not editor.has_perm(PUBLISH_PERMISSION):
+        if not can_publish(editor):
             raise ValidationError("Only an editor can review proposed changes.")
         if editor.pk == self.author_id:
             raise ValidationError(OWN_CHANGE)
