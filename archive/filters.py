@@ -4,7 +4,7 @@ import django_filters
 from django import forms
 from django.db.models import Exists, OuterRef, Q
 
-from .models import Actor, Assessment, Citation, Incident, IncidentKind, Monument, Site
+from .models import Actor, ActorRole, Assessment, Citation, Incident, IncidentActor, IncidentKind, Monument, Site
 
 SEARCH_MAX_LENGTH = 200
 
@@ -14,8 +14,9 @@ def _published():
 
 
 def perpetrators():
-    """Actors with at least one published incident: a draft must not put a name in the list."""
-    return Actor.objects.public().filter(Exists(_published().filter(perpetrator=OuterRef("pk"))))
+    """Actors a published incident names as perpetrator: a draft must not put a name in the list."""
+    links = IncidentActor.objects.filter(actor=OuterRef("pk"), role=ActorRole.PERPETRATOR, incident__in=_published())
+    return Actor.objects.public().filter(Exists(links))
 
 
 def monuments():
@@ -40,23 +41,21 @@ class IncidentFilter(django_filters.FilterSet):
         field_name="monuments", label="Monument", queryset=monuments(), to_field_name="slug", empty_label="Any monument"
     )
     perpetrator = django_filters.ModelChoiceFilter(
-        queryset=perpetrators(), to_field_name="slug", empty_label="Anyone (or unattributed)"
+        queryset=perpetrators(), to_field_name="slug", empty_label="Anyone (or unattributed)", method="by_perpetrator"
     )
     assessment = django_filters.ChoiceFilter(choices=Assessment.choices, empty_label="Any assessment")
-    # Both bounds apply to the date the incident began, which is what the list is ordered by
-    # (and indexed on), and what the timeline counts.
+    # An incident is found when the time it may have happened overlaps the range: one from May 2015
+    # to March 2016 is found from 2016-01-01 (Incident.objects.overlapping).
     date_from = django_filters.DateFilter(
-        field_name="occurred_from",
-        lookup_expr="gte",
+        method="by_dates",
         label="From",
-        help_text="Began on or after (YYYY-MM-DD).",
+        help_text="May have happened on or after (YYYY-MM-DD).",
         widget=forms.DateInput(attrs={"type": "date"}),
     )
     date_to = django_filters.DateFilter(
-        field_name="occurred_from",
-        lookup_expr="lte",
+        method="by_dates",
         label="To",
-        help_text="Began on or before (YYYY-MM-DD).",
+        help_text="May have happened on or before (YYYY-MM-DD).",
         widget=forms.DateInput(attrs={"type": "date"}),
     )
     ordering = django_filters.OrderingFilter(
@@ -69,6 +68,14 @@ class IncidentFilter(django_filters.FilterSet):
     class Meta:
         model = Incident
         fields = ["q", "kind", "site", "monument", "perpetrator", "assessment", "date_from", "date_to"]
+
+    def by_perpetrator(self, queryset, name, value):
+        return queryset.with_perpetrator(value) if value else queryset
+
+    def by_dates(self, queryset, name, value):
+        if name == "date_from":
+            return queryset.overlapping(start=value)
+        return queryset.overlapping(end=value)
 
     def search(self, queryset, name, value):
         value = value.strip()

@@ -19,9 +19,9 @@ from django.db import DEFAULT_DB_ALIAS
 CURATOR = "Curator"
 EDITOR = "Editor"
 
-CURATED_MODELS = ("site", "monument", "actor", "source", "incident", "citation", "image", "figure")
-# A curator edits an incident's citations, their figures and a record's images, and may take one out.
-CURATOR_MAY_DELETE = ("citation", "image", "figure")
+CURATED_MODELS = ("site", "monument", "actor", "source", "incident", "incidentactor", "citation", "image", "figure")
+# A curator edits an incident's actors, citations, their figures and a record's images, and may take one out.
+CURATOR_MAY_DELETE = ("citation", "image", "figure", "incidentactor")
 
 
 def role_permissions(models=CURATED_MODELS) -> dict[str, set[str]]:

@@ -6,7 +6,8 @@ Each builds a valid record with sensible defaults; pass only what the test is ab
 import datetime
 import itertools
 
-from archive.models import Actor, Citation, Incident, Monument, Site, Source
+from archive.dates import edtf_of_bounds
+from archive.models import Actor, ActorRole, Citation, Incident, IncidentActor, Monument, Site, Source
 
 _counter = itertools.count(1)
 
@@ -58,24 +59,26 @@ def make_source(**overrides):
     return Source.objects.create(**values)
 
 
-def make_incident(*, monuments=(), citations=0, **overrides):
+def make_incident(*, monuments=(), citations=0, actors=None, perpetrator=None, **overrides):
     """An incident (draft unless `status` is given). `citations=N` adds N citations first,
-    so that a published incident is valid."""
+    so that a published incident is valid. `perpetrator` (an actor) or `actors` (pairs of actor
+    and role) say who took part; by default a new actor as perpetrator. Dates: `occurred` (EDTF),
+    or `occurred_from`/`occurred_to` (days) turned into EDTF."""
     n = _n()
-    values = {
-        "slug": f"incident-{n}",
-        "title": f"Incident {n}",
-        "kind": "destruction",
-        "occurred_from": datetime.date(2015, 8, 30),
-        "occurred_to": datetime.date(2015, 8, 30),
-    }
+    values = {"slug": f"incident-{n}", "title": f"Incident {n}", "kind": "destruction", "occurred": "2015-08-30"}
+    start, end = overrides.pop("occurred_from", None), overrides.pop("occurred_to", None)
+    if start is not None and "occurred" not in overrides:
+        values["occurred"] = edtf_of_bounds(start, end or start, overrides.pop("date_precision", "day"))
+    overrides.pop("date_precision", None)
     values.update(overrides)
     status = values.pop("status", "draft")
     if "site" not in values:
         values["site"] = make_site()
-    if "perpetrator" not in values:
-        values["perpetrator"] = make_actor()
     incident = Incident.objects.create(status="draft", **values)
+    if actors is None:
+        actors = [(perpetrator or make_actor(), ActorRole.PERPETRATOR)]
+    for actor, role in actors:
+        IncidentActor.objects.create(incident=incident, actor=actor, role=role)
     if monuments:
         incident.monuments.set(monuments)
     for _ in range(citations):

@@ -18,12 +18,12 @@ class ActorAdmin(CurationAdminMixin, ImportExportModelAdmin, SimpleHistoryAdmin)
     fields = ["name", "slug", "kind", "aliases", "description"]
 
     def get_queryset(self, request):
-        return super().get_queryset(request).annotate(incident_count=count_of(Incident.objects, "perpetrator"))
+        return super().get_queryset(request).annotate(incident_count=count_of(Incident.objects, "actor_links__actor"))
 
     @admin.display(description="other names")
     def other_names(self, actor):
         return "; ".join(actor.alias_list)
 
-    @admin.display(description="incidents as perpetrator", ordering="incident_count")
+    @admin.display(description="incidents (any role)", ordering="incident_count")
     def incident_count(self, actor):
         return actor.incident_count

@@ -13,8 +13,8 @@ from import_export.admin import ImportExportModelAdmin
 from simple_history.admin import SimpleHistoryAdmin
 
 from ..importexport.resources import CitationResource, IncidentResource
-from ..models import Citation, DatePrecision, Figure, Incident, ProposedChange, ReviewState, Status
-from ..models.incidents import can_publish, check_keeps_citation
+from ..models import Citation, Figure, Incident, IncidentActor, ProposedChange, ReviewState, Status
+from ..models.incidents import NEEDS_ACTOR, can_publish, check_keeps_citation
 from ..models.review import CITATION_FIELDS, needs_review
 from .images import CleansImagesMixin, IncidentImageInline
 from .mixins import AdminModelForm, CurationAdminMixin
@@ -36,12 +36,8 @@ NOTHING_CHANGED = "Nothing was changed, so nothing was sent for review."
 
 
 def describe_dates(incident):
-    """“30 Aug 2015”, “May 2015” or “Aug 2015 – Mar 2016”, as precise as the sources allow."""
-    shape = {DatePrecision.DAY: "j M Y", DatePrecision.MONTH: "M Y", DatePrecision.YEAR: "Y"}
-    shape = shape.get(incident.date_precision, "j M Y")
-    start = formats.date_format(incident.occurred_from, shape)
-    end = formats.date_format(incident.occurred_to, shape)
-    return start if start == end else f"{start} – {end}"
+    """“30 August 2015”, “May 2015”, “by 24 March 2016”, “Undated”: the EDTF value in words."""
+    return incident.when.text
 
 
 def anchor_html(citation):
@@ -76,6 +72,42 @@ class FigureInline(admin.TabularInline):
 
     def _under_review(self, request, citation):
         return citation is not None and needs_review(citation.incident, request.user)
+
+    def has_add_permission(self, request, obj=None):
+        return not self._under_review(request, obj) and super().has_add_permission(request, obj)
+
+    def has_change_permission(self, request, obj=None):
+        return not self._under_review(request, obj) and super().has_change_permission(request, obj)
+
+    def has_delete_permission(self, request, obj=None):
+        return not self._under_review(request, obj) and super().has_delete_permission(request, obj)
+
+
+class ActorFormSet(BaseInlineFormSet):
+    def clean(self):
+        super().clean()
+        if any(self.errors) or self.instance.status != Status.PUBLISHED:
+            return
+        kept = [f for f in self.forms if f.cleaned_data and not (self.can_delete and self._should_delete_form(f))]
+        if not kept:
+            raise ValidationError(NEEDS_ACTOR, code="needs_actor")
+
+
+class ActorInline(admin.TabularInline):
+    """Who the sources say took part, each with a role. Like figures, not part of a proposed change:
+    for a curator, a published incident's actors are read-only (an editor changes them)."""
+
+    model = IncidentActor
+    formset = ActorFormSet
+    extra = 0
+    fields = ["actor", "role"]
+    autocomplete_fields = ["actor"]
+
+    def get_extra(self, request, obj=None, **kwargs):
+        return 1 if obj is None else 0
+
+    def _under_review(self, request, incident):
+        return incident is not None and needs_review(incident, request.user)
 
     def has_add_permission(self, request, obj=None):
         return not self._under_review(request, obj) and super().has_add_permission(request, obj)
@@ -257,26 +289,14 @@ class IncidentForm(AdminModelForm):
     class Meta:
         model = Incident
         fields = [
-            "title", "slug", "kind", "site", "monuments", "perpetrator", "victims", "occurred_from", "occurred_to",
-            "date_precision", "date_wording", "assessment_override", "override_reason", "description",
+            "title", "slug", "kind", "site", "monuments", "victims", "occurred", "date_wording", "assessment_override",
+            "override_reason", "description",
         ]  # fmt: skip
         widgets = {
             "victims": forms.Textarea(attrs={"rows": 2}),
             "description": forms.Textarea(attrs={"rows": 5}),
             "override_reason": forms.Textarea(attrs={"rows": 2}),
         }
-
-    def __init__(self, *args, **kwargs):
-        super().__init__(*args, **kwargs)
-        if "occurred_to" in self.fields:
-            self.fields["occurred_to"].required = False
-            self.fields["occurred_to"].help_text += " Leave it empty for a single day."
-
-    def clean(self):
-        cleaned = super().clean()
-        if "occurred_to" in self.fields and not cleaned.get("occurred_to") and cleaned.get("occurred_from"):
-            cleaned["occurred_to"] = cleaned["occurred_from"]
-        return cleaned
 
 
 class CitationsFilter(admin.SimpleListFilter):
@@ -298,6 +318,21 @@ class CitationsFilter(admin.SimpleListFilter):
             return queryset.filter(origin_count=1)
         if self.value() == "several":
             return queryset.filter(origin_count__gte=2)
+        return queryset
+
+
+class WhenFilter(admin.SimpleListFilter):
+    title = "when"
+    parameter_name = "when"
+
+    def lookups(self, request, model_admin):
+        return [("dated", "Both ends given"), ("undated", "Undated or an open end")]
+
+    def queryset(self, request, queryset):
+        if self.value() == "dated":
+            return queryset.dated()
+        if self.value() == "undated":
+            return queryset.undated()
         return queryset
 
 
@@ -331,7 +366,7 @@ class IncidentAdmin(CleansImagesMixin, CurationAdminMixin, ImportExportModelAdmi
         "kind",
         "occurred",
         "monument_names",
-        "perpetrator",
+        "actor_names",
         "assessment",
         "status",
         "citation_count",
@@ -343,8 +378,9 @@ class IncidentAdmin(CleansImagesMixin, CurationAdminMixin, ImportExportModelAdmi
         "assessment",
         CitationsFilter,
         ReviewFilter,
+        WhenFilter,
         "site",
-        ("perpetrator", admin.RelatedOnlyFieldListFilter),
+        ("actors", admin.RelatedOnlyFieldListFilter),
         ("monuments", admin.RelatedOnlyFieldListFilter),
     ]
     search_fields = [
@@ -357,24 +393,24 @@ class IncidentAdmin(CleansImagesMixin, CurationAdminMixin, ImportExportModelAdmi
         "site__aliases",
         "monuments__name",
         "monuments__aliases",
-        "perpetrator__name",
-        "perpetrator__aliases",
+        "actors__name",
+        "actors__aliases",
         "citations__quote",
         "citations__claimant",
     ]
-    date_hierarchy = "occurred_from"
-    autocomplete_fields = ["site", "monuments", "perpetrator"]
-    list_select_related = ["site", "perpetrator"]
+    # No date hierarchy: it would draw the stored bounds, which an undated incident does not have.
+    autocomplete_fields = ["site", "monuments"]
+    list_select_related = ["site"]
     ordering = ["-occurred_from", "slug"]
     prepopulated_fields = {"slug": ["title"]}
     readonly_fields = ["publication", "derived_assessment", "created_at", "updated_at"]
-    inlines = [CitationInline, IncidentImageInline]
+    inlines = [ActorInline, CitationInline, IncidentImageInline]
     actions = ["publish_selected", "withdraw_selected"]
     history_list_display = ["status"]
     save_on_top = True
 
     def get_queryset(self, request):
-        return super().get_queryset(request).with_counts().prefetch_related("monuments")
+        return super().get_queryset(request).with_counts().prefetch_related("monuments", "actor_links__actor")
 
     def has_publish_permission(self, request):
         return can_publish(request.user)
@@ -394,8 +430,8 @@ class IncidentAdmin(CleansImagesMixin, CurationAdminMixin, ImportExportModelAdmi
         else:
             description = f"{EDITORS_ONLY}. Changes to a published incident wait for an editor's review."
         fieldsets = [
-            (None, {"fields": ["title", "slug", "kind", "site", "monuments", "perpetrator", "victims"]}),
-            ("When", {"fields": [("occurred_from", "occurred_to"), "date_precision", "date_wording"]}),
+            (None, {"fields": ["title", "slug", "kind", "site", "monuments", "victims"]}),
+            ("When", {"fields": ["occurred", "date_wording"]}),
             (
                 "Assessment",
                 {
@@ -428,6 +464,10 @@ class IncidentAdmin(CleansImagesMixin, CurationAdminMixin, ImportExportModelAdmi
     @admin.display(description="when", ordering="occurred_from")
     def occurred(self, incident):
         return describe_dates(incident)
+
+    @admin.display(description="actors")
+    def actor_names(self, incident):
+        return "; ".join(f"{actor} ({role.lower()})" for actor, role in incident.actor_roles) or "—"
 
     @admin.display(description="monuments")
     def monument_names(self, incident):

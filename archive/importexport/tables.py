@@ -18,7 +18,7 @@ from django.db import models
 from django.db.models import Prefetch, Q
 from django.utils import timezone
 
-from ..models import Actor, Citation, Figure, Image, Incident, Monument, Site, Source
+from ..models import Actor, Citation, Figure, Image, Incident, IncidentActor, Monument, Site, Source
 
 SLUG = re.compile(r"^[-a-zA-Z0-9_]+\Z")
 SHA256 = re.compile(r"^[0-9a-f]{64}\Z")
@@ -446,11 +446,8 @@ INCIDENTS = Table(
         Column("kind", required=True),
         Reference("site", "sites", required=True),
         ManyReference("monuments", "monuments"),
-        Reference("perpetrator", "actors", required=True),
         Column("victims"),
-        Column("occurred_from", required=True),
-        Column("occurred_to", required=True),
-        Column("date_precision"),
+        Column("occurred"),
         Column("date_wording"),
         Column("assessment", derived=True),
         Column("assessment_override"),
@@ -461,6 +458,17 @@ INCIDENTS = Table(
         Column("withdrawn_at"),
         Column("description"),
     ],
+)
+
+INCIDENT_ACTORS = Table(
+    "incident_actors",
+    IncidentActor,
+    [
+        Reference("incident", "incidents", required=True),
+        Reference("actor", "actors", required=True),
+        Column("role", required=True),
+    ],
+    natural_key=("incident", "actor", "role"),
 )
 
 CITATIONS = Table(
@@ -518,7 +526,7 @@ IMAGES = Table(
 
 
 # Dependency order: a table only refers to tables before it.
-TABLES = [SITES, ACTORS, SOURCES, MONUMENTS, INCIDENTS, CITATIONS, FIGURES, IMAGES]
+TABLES = [SITES, ACTORS, SOURCES, MONUMENTS, INCIDENTS, INCIDENT_ACTORS, CITATIONS, FIGURES, IMAGES]
 TABLES_BY_KEY = {table.key: table for table in TABLES}
 TABLES_BY_MODEL = {table.model: table for table in TABLES}
 
@@ -534,9 +542,11 @@ def with_related(key: str, queryset):
     if key == "monuments":
         return queryset.select_related("site")
     if key == "incidents":
-        return queryset.select_related("site", "perpetrator").prefetch_related(
+        return queryset.select_related("site").prefetch_related(
             Prefetch("monuments", queryset=Monument.objects.only("pk", "slug"))
         )
+    if key == "incident_actors":
+        return queryset.select_related("incident", "actor")
     if key == "citations":
         return queryset.select_related("incident", "source", "contradicts__incident", "contradicts__source").defer(
             *TEXTS, *(f"contradicts__{text}" for text in TEXTS)
@@ -558,6 +568,12 @@ EXPORT_QUERYSETS = {
     "sources": lambda: Source.objects.curated().order_by("slug"),
     "monuments": lambda: with_related("monuments", Monument.objects.curated().order_by("slug")),
     "incidents": lambda: with_related("incidents", Incident.objects.curated().order_by("slug")),
+    "incident_actors": lambda: with_related(
+        "incident_actors",
+        IncidentActor.objects.filter(
+            incident__in=Incident.objects.curated(), actor__in=Actor.objects.curated()
+        ).order_by("incident__slug", "pk"),
+    ),
     "citations": lambda: with_related(
         "citations",
         Citation.objects.filter(incident__in=Incident.objects.curated(), source__in=Source.objects.curated()).order_by(

@@ -1,6 +1,7 @@
 from .actors import Actor
 from .choices import (
     ActorKind,
+    ActorRole,
     Assessment,
     Condition,
     DatePrecision,
@@ -17,7 +18,7 @@ from .choices import (
     UnescoStatus,
 )
 from .images import Image
-from .incidents import Citation, Figure, Incident
+from .incidents import Citation, Figure, Incident, IncidentActor
 from .places import Monument, Site
 from .review import ProposedChange, ReviewState
 from .sources import Source
@@ -26,6 +27,7 @@ from .versioning import EditedMeanwhile
 __all__ = [
     "Actor",
     "ActorKind",
+    "ActorRole",
     "Assessment",
     "Citation",
     "Condition",
@@ -36,6 +38,7 @@ __all__ = [
     "Image",
     "ImageKind",
     "Incident",
+    "IncidentActor",
     "IncidentKind",
     "Monument",
     "Measure",

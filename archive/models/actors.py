@@ -1,4 +1,4 @@
-"""Actors: the parties named as perpetrators or claimants."""
+"""Actors: the parties the sources name in incidents (perpetrators, supporting forces, the accused)."""
 
 from django.db import models
 from django.db.models import Q
@@ -12,7 +12,7 @@ from .versioning import Versioned
 
 class ActorQuerySet(models.QuerySet):
     def public(self):
-        return public_through_incidents(self, "perpetrator")
+        return public_through_incidents(self, "actor_links__actor")
 
     def curated(self):
         """Everything but generate_synthetic's benchmark rows (never exported)."""

@@ -9,6 +9,15 @@ class DatePrecision(models.TextChoices):
     YEAR = "year", "Year"
 
 
+class ActorRole(models.TextChoices):
+    """What the sources say an actor did in an incident."""
+
+    PERPETRATOR = "perpetrator", "Perpetrator"
+    SUPPORTING = "supporting", "Supporting force"
+    CLAIMED = "claimed", "Claimed responsibility"
+    ACCUSED = "accused", "Accused by a claimant"
+
+
 class UnescoStatus(models.TextChoices):
     NOT_RECORDED = "not_recorded", "Not recorded"
     NONE = "none", "Not listed"

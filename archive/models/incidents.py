@@ -9,9 +9,10 @@ from django.urls import reverse
 from django.utils import timezone
 from simple_history.models import HistoricalRecords
 
+from ..dates import NO_EARLIER, NO_LATER, parse_when
 from ..quotes import QuoteNotFound, anchor_at, locate
 from .assessment import assess, effective_origin, origin_count_expression
-from .choices import Assessment, DatePrecision, EvidenceKind, IncidentKind, Measure, Presentation, Stance, Status
+from .choices import ActorRole, Assessment, EvidenceKind, IncidentKind, Measure, Presentation, Stance, Status
 from .versioning import Versioned
 
 # The rules of publication, each written once. The admin, the importer, the commands and the
@@ -34,6 +35,10 @@ OVERRIDE_NEEDS_REASON = "Say why the derived assessment is overridden: the reaso
 CHOOSE_CONTRADICTED = "Choose the citation this one contradicts."
 ONLY_CONTRADICTING = "Only a contradicting citation names the citation it contradicts."
 NOT_ITSELF = "A citation cannot contradict itself."
+NEEDS_ACTOR = (
+    "Name who the sources hold responsible, each with their role: choose “Unattributed” as the perpetrator "
+    "when the sources name no one."
+)
 RANGE_ORDERED = "The high end of the range is below its low end."
 
 
@@ -61,6 +66,36 @@ class IncidentQuerySet(models.QuerySet):
     def public(self):
         """What the public may see: published incidents. Every public view and download starts here."""
         return self.published()
+
+    def dated(self):
+        """Incidents whose sources give both ends of when they happened: what a timeline may draw.
+        The others (undated, or with an open end) are shown apart, never at an invented date."""
+        return self.exclude(occurred_from=NO_EARLIER).exclude(occurred_to=NO_LATER)
+
+    def undated(self):
+        return self.filter(Q(occurred_from=NO_EARLIER) | Q(occurred_to=NO_LATER))
+
+    def overlapping(self, start=None, end=None):
+        """Incidents that may have happened between `start` and `end` (either may be None): their
+        range overlaps it. An incident from May 2015 to March 2016 is found from 2016-01-01."""
+        queryset = self
+        if start is not None:
+            queryset = queryset.filter(occurred_to__gte=start)
+        if end is not None:
+            queryset = queryset.filter(occurred_from__lte=end)
+        return queryset
+
+    def with_perpetrator(self, actor):
+        """Incidents the sources attribute to `actor` as perpetrator."""
+        return self.filter(
+            models.Exists(
+                IncidentActor.objects.filter(incident=OuterRef("pk"), actor=actor, role=ActorRole.PERPETRATOR)
+            )
+        )
+
+    def with_actor(self, actor):
+        """Incidents `actor` takes part in, in any role."""
+        return self.filter(models.Exists(IncidentActor.objects.filter(incident=OuterRef("pk"), actor=actor)))
 
     def uncited(self):
         """Incidents with no supporting citation: they cannot be published, nor stay published."""
@@ -120,18 +155,31 @@ class Incident(Versioned):
     monuments = models.ManyToManyField(
         "Monument", blank=True, related_name="incidents", help_text="None for a town-wide event."
     )
-    perpetrator = models.ForeignKey(
+    actors = models.ManyToManyField(
         "Actor",
-        on_delete=models.PROTECT,
+        through="IncidentActor",
         related_name="incidents",
-        help_text="The party the sources hold responsible; choose “Unattributed” when they name none.",
+        help_text="Who the sources say took part, each with a role; “Unattributed” when they name no one.",
     )
     victims = models.TextField(blank=True)
-    occurred_from = models.DateField(help_text="Earliest date the sources allow, not the report date.")
-    occurred_to = models.DateField(help_text="Latest date the sources allow; the same day for a dated event.")
-    date_precision = models.CharField(max_length=10, choices=DatePrecision, default=DatePrecision.DAY)
+    occurred = models.CharField(
+        "when (EDTF)",
+        max_length=100,
+        blank=True,
+        help_text="When it happened, no more precisely than the sources say, in EDTF: 2016-03-24, 2015-05, "
+        "2015-05/2016-03, ../2016-03-24 (on or before), 2016-03~ (about). Empty: undated.",
+    )
+    occurred_from = models.DateField(
+        editable=False, default=NO_EARLIER, help_text="Earliest day the EDTF value allows (derived; for ordering)."
+    )
+    occurred_to = models.DateField(
+        editable=False, default=NO_LATER, help_text="Latest day the EDTF value allows (derived; for ordering)."
+    )
     date_wording = models.CharField(
-        max_length=200, blank=True, help_text="The sources' own words for when: “last May”, “on Thursday”."
+        max_length=300,
+        blank=True,
+        help_text="The sources' own words for when, and how a relative date was resolved: “last May” (the "
+        "article is of 24 March 2016).",
     )
     description = models.TextField(blank=True)
     assessment = models.CharField(
@@ -182,10 +230,6 @@ class Incident(Versioned):
             ),
             models.CheckConstraint(condition=Q(status__in=Status.values), name="%(app_label)s_%(class)s_status_valid"),
             models.CheckConstraint(
-                condition=Q(date_precision__in=DatePrecision.values),
-                name="%(app_label)s_%(class)s_date_precision_valid",
-            ),
-            models.CheckConstraint(
                 condition=Q(occurred_to__gte=F("occurred_from")),
                 name="%(app_label)s_%(class)s_date_range_ordered",
             ),
@@ -207,8 +251,7 @@ class Incident(Versioned):
             models.Index(fields=["status", "occurred_from", "slug"], name="archive_inc_status_date_idx"),
             # The same list filtered by kind (and the condition subqueries).
             models.Index(fields=["status", "kind", "occurred_from"], name="archive_inc_status_kind_idx"),
-            # Filtered by perpetrator / site, in date order.
-            models.Index(fields=["perpetrator", "status", "occurred_from"], name="archive_inc_actor_date_idx"),
+            # Filtered by site, in date order.
             models.Index(fields=["site", "status", "occurred_from"], name="archive_inc_site_date_idx"),
         ]
 
@@ -221,11 +264,56 @@ class Incident(Versioned):
     def natural_key(self):
         return (self.slug,)
 
+    @property
+    def when(self):
+        """When it happened, parsed (archive.dates.When): its bounds, precision and wording."""
+        try:
+            return parse_when(self.occurred)
+        except ValueError:
+            return parse_when("")
+
+    @property
+    def date_precision(self):
+        """day, month, season, year, interval, open or undated: from the EDTF value, never stored apart."""
+        return self.when.precision
+
+    def set_bounds(self):
+        """Derive the stored bounds from the EDTF value; raise ValidationError naming the field."""
+        try:
+            when = parse_when(self.occurred)
+        except ValueError as error:
+            raise ValidationError({"occurred": str(error)}) from None
+        self.occurred = when.edtf
+        self.occurred_from, self.occurred_to = when.stored_bounds
+
+    @property
+    def actor_roles(self):
+        """(actor, role label) pairs in the order curated; from a prefetch when there is one."""
+        return [(link.actor, link.get_role_display()) for link in self.actor_links.all()]
+
+    @property
+    def perpetrators(self):
+        return [link.actor for link in self.actor_links.all() if link.role == ActorRole.PERPETRATOR]
+
+    @property
+    def principal_actor(self):
+        """The actor a table or chart names for the incident: its first perpetrator, else its first actor."""
+        links = list(self.actor_links.all())
+        for link in links:
+            if link.role == ActorRole.PERPETRATOR:
+                return link.actor
+        return links[0].actor if links else None
+
+    def has_actors(self):
+        return self.pk is not None and self.actor_links.exists()
+
     def clean(self):
         super().clean()
         errors = {}
-        if self.occurred_from and self.occurred_to and self.occurred_to < self.occurred_from:
-            errors["occurred_to"] = "The end of the date range is before its start."
+        try:
+            self.set_bounds()
+        except ValidationError as error:
+            errors.update(error.message_dict)
         if self.status == Status.WITHDRAWN and not self.withdrawn_reason.strip():
             errors["withdrawn_reason"] = NEEDS_REASON
         if self.assessment_override and not self.override_reason.strip():
@@ -237,6 +325,7 @@ class Incident(Versioned):
             raise ValidationError(errors)
 
     def save(self, *args, **kwargs):
+        self.set_bounds()
         self.assessment, self.assessment_reason = self.derive_assessment()
         super().save(*args, **kwargs)
 
@@ -263,6 +352,8 @@ class Incident(Versioned):
     def publish(self, user):
         if not self.has_citations():
             raise ValidationError({"status": NEEDS_CITATION})
+        if not self.has_actors():
+            raise ValidationError({"status": NEEDS_ACTOR})
         self.status = Status.PUBLISHED
         self.published_at = timezone.now()
         self.published_by = user
@@ -277,6 +368,30 @@ class Incident(Versioned):
         self.withdrawn_at = timezone.now()
         self.withdrawn_by = user
         self.save()
+
+
+class IncidentActor(models.Model):
+    """An actor in an incident, with the role the sources give them: perpetrator, supporting force
+    (Russian air cover), claimed responsibility, or accused by a claimant."""
+
+    incident = models.ForeignKey(Incident, on_delete=models.CASCADE, related_name="actor_links")
+    actor = models.ForeignKey("Actor", on_delete=models.PROTECT, related_name="incident_links")
+    role = models.CharField(max_length=20, choices=ActorRole, default=ActorRole.PERPETRATOR)
+
+    history = HistoricalRecords()
+
+    class Meta:
+        ordering = ["incident", "id"]
+        verbose_name = "actor in the incident"
+        verbose_name_plural = "actors in the incident"
+        constraints = [
+            models.CheckConstraint(condition=Q(role__in=ActorRole.values), name="%(app_label)s_%(class)s_role_valid"),
+            models.UniqueConstraint(fields=["incident", "actor", "role"], name="%(app_label)s_%(class)s_unique_role"),
+        ]
+        indexes = [models.Index(fields=["actor", "role", "incident"], name="archive_incactor_actor_idx")]
+
+    def __str__(self):
+        return f"{self.actor} ({self.get_role_display().lower()})"
 
 
 class CitationQuerySet(models.QuerySet):

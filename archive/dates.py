@@ -1,0 +1,173 @@
+"""When an incident happened, as its sources give it: an EDTF value (the Library of Congress's
+Extended Date/Time Format, parsed by the `edtf` package) and the bounds derived from it.
+
+The record keeps what the sources say — a day (2016-03-24), a month (2015-05), a season (2015-21,
+spring), a year, an interval (2015-05/2016-03), an open or unknown end (../2016-03-24: on or before
+that day), an approximate (~) or uncertain (?) value — or nothing at all: an undated incident. The
+earliest and latest days the value allows are stored beside it for ordering, filtering and indexes.
+A bound the sources do not give is stored as the date type's extreme (NO_EARLIER, NO_LATER), so
+ordering needs no NULL handling; it is never shown: pages and charts describe the EDTF value.
+"""
+
+import datetime
+from dataclasses import dataclass
+
+from edtf import parse_edtf, struct_time_to_date
+from edtf.parser.edtf_exceptions import EDTFParseException
+from edtf.parser.parser_classes import (
+    Date,
+    Interval,
+    Level1Interval,
+    Season,
+    UncertainOrApproximate,
+)
+
+NO_EARLIER = datetime.date.min  # the sources give no lower bound
+NO_LATER = datetime.date.max  # the sources give no upper bound
+
+NOT_EDTF = (
+    "“{value}” is not a date the archive can record. Write it in EDTF: 2016-03-24 (a day), 2015-05 (a month), "
+    "2015 (a year), 2015-21 (spring 2015), 2015-05/2016-03 (from … to), ../2016-03-24 (on or before), "
+    "2016-03~ (about), 2016-03? (uncertain); leave it empty when the sources give no date."
+)
+
+SEASONS = {21: "spring", 22: "summer", 23: "autumn", 24: "winter"}
+
+
+@dataclass(frozen=True)
+class When:
+    """A parsed EDTF value. `earliest`/`latest` are None where the sources give no bound."""
+
+    edtf: str
+    earliest: datetime.date | None
+    latest: datetime.date | None
+    precision: str  # day, month, season, year, interval, open, undated
+    text: str  # how a reader is told: “10–11 December 2016”, “by 24 March 2016”
+
+    @property
+    def is_dated(self):
+        """Both ends known: the incident can be drawn on a timeline."""
+        return self.earliest is not None and self.latest is not None
+
+    @property
+    def stored_bounds(self):
+        return (self.earliest or NO_EARLIER, self.latest or NO_LATER)
+
+
+UNDATED = When("", None, None, "undated", "Undated")
+
+
+def _date(struct):
+    return struct_time_to_date(struct)
+
+
+def _qualifier(text):
+    text = text.strip()
+    if text.endswith("%") or ("?" in text and "~" in text):
+        return "uncertain, approximate"
+    if text.endswith("~"):
+        return "approximate"
+    if text.endswith("?"):
+        return "uncertain"
+    return ""
+
+
+def _point(node, text):
+    """(earliest, latest, precision, qualifier, node) of one EDTF date, season or year (`text`: its EDTF)."""
+    qualifier = _qualifier(text)
+    if isinstance(node, UncertainOrApproximate):
+        node = node.date
+    if isinstance(node, Season):
+        return _date(node.lower_strict()), _date(node.upper_strict()), "season", qualifier, node
+    if type(node) is Date:
+        if "X" in str(node).upper():
+            raise ValueError("unspecified digits")
+        return _date(node.lower_strict()), _date(node.upper_strict()), node.precision, qualifier, node
+    raise ValueError(f"unsupported {type(node).__name__}")
+
+
+def _say_point(node, precision, qualifier):
+    if precision == "season":
+        text = f"{SEASONS.get(int(node.season), 'season')} {node.year}"
+    elif precision == "year":
+        text = str(int(node.year))
+    elif precision == "month":
+        text = datetime.date(int(node.year), int(node.month), 1).strftime("%B %Y")
+    else:
+        day = datetime.date(int(node.year), int(node.month), int(node.day))
+        text = f"{day.day} {day:%B %Y}"
+    if qualifier == "approximate":
+        return f"about {text}"
+    if qualifier:
+        return f"{text} ({qualifier})"
+    return text
+
+
+def _say_range(lower, upper):
+    """“10–11 December 2016”, “May 2015 – March 2016”, “10 December 2016 – 2 January 2017”."""
+    (lo_node, lo_precision, lo_qualifier), (up_node, up_precision, up_qualifier) = lower, upper
+    if not lo_qualifier and not up_qualifier and lo_precision == up_precision == "day":
+        if lo_node.year == up_node.year and lo_node.month == up_node.month:
+            month = datetime.date(int(up_node.year), int(up_node.month), 1).strftime("%B %Y")
+            return f"{int(lo_node.day)}–{int(up_node.day)} {month}"
+    if not lo_qualifier and not up_qualifier and lo_precision == up_precision == "month":
+        if lo_node.year == up_node.year:
+            first = datetime.date(int(lo_node.year), int(lo_node.month), 1).strftime("%B")
+            return f"{first} – {_say_point(up_node, up_precision, '')}"
+    return f"{_say_point(lo_node, lo_precision, lo_qualifier)} – {_say_point(up_node, up_precision, up_qualifier)}"
+
+
+def parse_when(value):
+    """The When of an EDTF string; raises ValueError(NOT_EDTF) when it cannot be recorded."""
+    value = (value or "").strip()
+    if not value:
+        return UNDATED
+    try:
+        parsed = parse_edtf(value)
+        if isinstance(parsed, (Interval, Level1Interval)):
+            return _interval(value, parsed)
+        earliest, latest, precision, qualifier, node = _point(parsed, value)
+        return When(value, earliest, latest, precision, _say_point(node, precision, qualifier))
+    except (EDTFParseException, ValueError, TypeError, AttributeError, OverflowError):
+        raise ValueError(NOT_EDTF.format(value=value)) from None
+
+
+def _interval(value, parsed):
+    start_text, _, end_text = value.partition("/")
+    lower = upper = None
+    if start_text not in ("", ".."):
+        earliest, _latest, lo_precision, lo_qualifier, lo_node = _point(parsed.lower, start_text)
+        lower = (lo_node, lo_precision, lo_qualifier)
+    else:
+        earliest = None
+    if end_text not in ("", ".."):
+        _earliest, latest, up_precision, up_qualifier, up_node = _point(parsed.upper, end_text)
+        upper = (up_node, up_precision, up_qualifier)
+    else:
+        latest = None
+    if lower is None and upper is None:
+        raise ValueError("no end")
+    if earliest is not None and latest is not None and latest < earliest:
+        raise ValueError("reversed")
+    if lower is None:
+        text = f"by {_say_point(*upper)}"
+        precision = "open"
+    elif upper is None:
+        text = f"from {_say_point(*lower)} (end not given)"
+        precision = "open"
+    else:
+        text = _say_range(lower, upper)
+        precision = "interval"
+    return When(value, earliest, latest, precision, text)
+
+
+def edtf_of_bounds(start, end, precision):
+    """The EDTF value of a date range kept at a precision (day, month, year): used to carry the
+    records made before dates were EDTF over to it (migration 0007)."""
+    if precision == "year":
+        first, last = f"{start.year:04d}", f"{end.year:04d}"
+    elif precision == "month":
+        first, last = f"{start.year:04d}-{start.month:02d}", f"{end.year:04d}-{end.month:02d}"
+    else:
+        first, last = start.isoformat(), end.isoformat()
+    return first if first == last else f"{first}/{last}"
