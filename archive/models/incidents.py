@@ -370,6 +370,11 @@ class Incident(Versioned):
         self.save()
 
 
+class IncidentActorManager(models.Manager):
+    def get_by_natural_key(self, incident_slug, actor_slug, role):
+        return self.get(incident__slug=incident_slug, actor__slug=actor_slug, role=role)
+
+
 class IncidentActor(models.Model):
     """An actor in an incident, with the role the sources give them: perpetrator, supporting force
     (Russian air cover), claimed responsibility, or accused by a claimant."""
@@ -378,6 +383,7 @@ class IncidentActor(models.Model):
     actor = models.ForeignKey("Actor", on_delete=models.PROTECT, related_name="incident_links")
     role = models.CharField(max_length=20, choices=ActorRole, default=ActorRole.PERPETRATOR)
 
+    objects = IncidentActorManager()
     history = HistoricalRecords()
 
     class Meta:
@@ -392,6 +398,11 @@ class IncidentActor(models.Model):
 
     def __str__(self):
         return f"{self.actor} ({self.get_role_display().lower()})"
+
+    def natural_key(self):
+        return (self.incident.slug, self.actor.slug, self.role)
+
+    natural_key.dependencies = ["archive.incident", "archive.actor"]
 
 
 class CitationQuerySet(models.QuerySet):
@@ -580,6 +591,17 @@ class Citation(Versioned):
         return anchor_at(self.source.received_text, self.position_start, self.position_end).as_selectors()
 
 
+class FigureManager(models.Manager):
+    def get_by_natural_key(self, incident_slug, source_slug, position_start, measure, low):
+        return self.get(
+            citation__incident__slug=incident_slug,
+            citation__source__slug=source_slug,
+            citation__position_start=position_start,
+            measure=measure,
+            low=low,
+        )
+
+
 class Figure(models.Model):
     """A number a passage gives — killed, wounded, airstrikes… — as a count or a range, with what is
     counted, so that competing figures stand side by side with who claims each."""
@@ -595,6 +617,7 @@ class Figure(models.Model):
         max_length=200, blank=True, help_text="The passage's own words: “dozens”, “at least 25”."
     )
 
+    objects = FigureManager()
     history = HistoricalRecords()
 
     class Meta:
@@ -607,6 +630,11 @@ class Figure(models.Model):
                 condition=Q(high__isnull=True) | Q(high__gte=F("low")), name="%(app_label)s_%(class)s_range_ordered"
             ),
         ]
+
+    def natural_key(self):
+        return (*self.citation.natural_key(), self.measure, self.low)
+
+    natural_key.dependencies = ["archive.citation"]
 
     def __str__(self):
         number = f"{self.low}–{self.high}" if self.high is not None else str(self.low)
