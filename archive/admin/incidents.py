@@ -13,7 +13,7 @@ from import_export.admin import ImportExportModelAdmin
 from simple_history.admin import SimpleHistoryAdmin
 
 from ..importexport.resources import CitationResource, IncidentResource
-from ..models import Citation, Figure, Incident, IncidentActor, ProposedChange, ReviewState, Status
+from ..models import ActorRole, Citation, Figure, Incident, IncidentActor, ProposedChange, ReviewState, Status
 from ..models.incidents import NEEDS_ACTOR, can_publish, check_keeps_citation
 from ..models.review import CITATION_FIELDS, needs_review
 from .images import CleansImagesMixin, IncidentImageInline
@@ -512,6 +512,11 @@ class IncidentAdmin(CleansImagesMixin, CurationAdminMixin, ImportExportModelAdmi
             source, quote = request.GET.get("citation_source", ""), request.GET.get("citation_quote", "")
             if quote:
                 kwargs["initial"] = [{"source": source if source.isdigit() else None, "quote": quote}]
+        # An actor mention's link proposes the actor as perpetrator: ?actor=<id>.
+        if isinstance(inline, ActorInline) and request.method == "GET" and obj is None:
+            actor = request.GET.get("actor", "")
+            if actor.isdigit():
+                kwargs["initial"] = [{"actor": int(actor), "role": ActorRole.PERPETRATOR}]
         return kwargs
 
     # Reverting to an earlier version restores its content. Publication changes only through

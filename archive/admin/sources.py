@@ -94,7 +94,7 @@ def mentions_panel(source):
                 elif kind == SITE:
                     prefill["site"] = target.pk
                 else:
-                    prefill["perpetrator"] = target.pk
+                    prefill["actor"] = target.pk  # proposed as perpetrator; the curator confirms the role
                 cited = [
                     c.incident for c in citations if c.position_start < passage.end and passage.start < c.position_end
                 ]

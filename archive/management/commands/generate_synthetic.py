@@ -28,10 +28,12 @@ from archive.importexport.engine import analyze
 from archive.models import (
     Actor,
     ActorKind,
+    ActorRole,
     Assessment,
     Citation,
     EvidenceKind,
     Incident,
+    IncidentActor,
     IncidentKind,
     Monument,
     MonumentKind,
@@ -105,6 +107,7 @@ def clear():
         count = incidents.count()
         # Plain DELETEs, children first: see the module docstring for why not `.delete()`.
         Citation.objects.filter(incident__is_synthetic=True)._raw_delete(Citation.objects.db)
+        IncidentActor.objects.filter(incident__is_synthetic=True)._raw_delete(Incident.objects.db)
         Incident.monuments.through.objects.filter(incident__is_synthetic=True)._raw_delete(Incident.objects.db)
         incidents._raw_delete(Incident.objects.db)
         # Reference rows it made, unless something curated has come to use them since.
@@ -177,7 +180,7 @@ def generate(incident_count, seed=2015):
                     title=f"Synthetic {kind.label.lower()}: {place} #{n}",
                     kind=kind,
                     site=site,
-                    perpetrator=perpetrator,
+                    occurred=day.isoformat(),
                     occurred_from=day,
                     occurred_to=day,
                     description=f"Synthetic incident for benchmarks. {perpetrator} {VERBS[kind]} {place}: {words}.",
@@ -192,11 +195,11 @@ def generate(incident_count, seed=2015):
             if rng.random() < 0.4:
                 cited.append(rng.randrange(source_count))
             sentence = f"Report {n}: {perpetrator} {VERBS[kind]} {place}, {rng.choice(CLAIMANTS)} said."
-            plans.append((touched, sorted(set(cited)), sentence))
+            plans.append((touched, sorted(set(cited)), sentence, perpetrator))
 
         # Sources: each holds one sentence per incident that cites it, in paragraphs.
         sentences = [[] for _ in range(source_count)]
-        for n, (_, cited, sentence) in enumerate(plans, start=1):
+        for n, (_, cited, sentence, _actor) in enumerate(plans, start=1):
             for number in cited:
                 sentences[number].append((n, sentence))
         sources = []
@@ -228,10 +231,13 @@ def generate(incident_count, seed=2015):
         Incident.objects.bulk_create(incidents, batch_size=BATCH)
         ids = dict(Incident.objects.filter(is_synthetic=True).values_list("slug", "pk"))
         Through = Incident.monuments.through
-        links, citations = [], []
-        for n, (incident, (touched, cited, sentence)) in enumerate(zip(incidents, plans, strict=True), start=1):
+        links, citations, roles = [], [], []
+        for n, (incident, (touched, cited, sentence, perpetrator)) in enumerate(
+            zip(incidents, plans, strict=True), start=1
+        ):
             incident_id = ids[incident.slug]
             links.extend(Through(incident_id=incident_id, monument_id=monument.pk) for monument in touched)
+            roles.append(IncidentActor(incident_id=incident_id, actor=perpetrator, role=ActorRole.PERPETRATOR))
             for number in cited:
                 source = sources[number]
                 start, end = anchors[(n, number)]
@@ -251,8 +257,9 @@ def generate(incident_count, seed=2015):
                     )
                 )
         Through.objects.bulk_create(links, batch_size=BATCH)
+        IncidentActor.objects.bulk_create(roles, batch_size=BATCH)
         Citation.objects.bulk_create(citations, batch_size=BATCH)
-    analyze([Site, Monument, Actor, Source, Incident, Citation])
+    analyze([Site, Monument, Actor, Source, Incident, IncidentActor, Citation])
     return {"incidents": len(incidents), "citations": len(citations), "sources": len(sources)}
 
 
