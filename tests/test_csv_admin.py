@@ -8,13 +8,14 @@ from django.core.files.uploadedfile import SimpleUploadedFile
 from django.core.management import call_command
 from django.urls import reverse
 
-from archive.importexport.resources import CitationResource, IncidentResource, SourceResource
-from archive.models import Incident, Source
+from archive.dates import NOT_EDTF
+from archive.importexport.resources import CitationResource, IncidentActorResource, IncidentResource, SourceResource
+from archive.models import Incident, IncidentActor, Source
 from tests.factories import make_actor, make_incident, make_monument, make_site, make_source
 
 pytestmark = pytest.mark.django_db
 
-HEADER = "slug,title,kind,site,monuments,perpetrator,occurred_from,occurred_to,status\r\n"
+HEADER = "slug,title,kind,site,monuments,occurred,status\r\n"
 
 
 @pytest.fixture
@@ -51,8 +52,8 @@ def test_import_shows_a_dry_run_preview_and_writes_only_after_confirming(client,
     curator = login(client, group="Curator")
     text = (
         HEADER
-        + "new-one,New one,destruction,palmyra,temple-of-bel,islamic-state,2015-08-30,2015-08-30,draft\r\n"
-        + "existing,Existing (retitled),destruction,palmyra,,unattributed,2015-08-30,2015-08-30,draft\r\n"
+        + "new-one,New one,destruction,palmyra,temple-of-bel,2015-08-30,draft\r\n"
+        + "existing,Existing (retitled),destruction,palmyra,,2015-08-30,draft\r\n"
     )
     preview = upload(client, text)
 
@@ -77,7 +78,7 @@ def test_import_shows_a_dry_run_preview_and_writes_only_after_confirming(client,
 
 def test_unchanged_rows_are_previewed_as_skipped(client, record):
     login(client, group="Curator")
-    text = HEADER + "existing,Existing,destruction,palmyra,,unattributed,2015-08-30,2015-08-30,draft\r\n"
+    text = HEADER + "existing,Existing,destruction,palmyra,,2015-08-30,draft\r\n"
     result = upload(client, text).context["result"]
     assert [row.import_type for row in result.rows] == ["skip"]
 
@@ -86,8 +87,8 @@ def test_invalid_rows_are_listed_with_their_line_and_nothing_can_be_confirmed(cl
     login(client, group="Curator")
     text = (
         HEADER
-        + "ok,OK,destruction,palmyra,,islamic-state,2015-08-30,2015-08-30,draft\r\n"
-        + "bad,Bad,destruction,atlantis,,islamic-state,2015-13-01,2015-08-30,draft\r\n"
+        + "ok,OK,destruction,palmyra,,2015-08-30,draft\r\n"
+        + "bad,Bad,destruction,atlantis,,2015-13-01,draft\r\n"
     )
     response = upload(client, text, name="my incidents.csv")
 
@@ -98,8 +99,8 @@ def test_invalid_rows_are_listed_with_their_line_and_nothing_can_be_confirmed(cl
         (
             3,
             {
-                "occurred_from": ["“2015-13-01” is not a date (YYYY-MM-DD)."],
                 "site": ["no site with slug “atlantis” in the archive or in sites.csv."],
+                "occurred": [NOT_EDTF.format(value="2015-13-01")],
             },
         )
     ]
@@ -132,7 +133,7 @@ def test_an_upload_over_the_size_limit_is_refused(client, record, settings):
 
 def test_a_curator_cannot_publish_through_the_admin_import(client, record):
     login(client, group="Curator")
-    text = HEADER + "pub,Pub,destruction,palmyra,,islamic-state,2015-08-30,2015-08-30,published\r\n"
+    text = HEADER + "pub,Pub,destruction,palmyra,,2015-08-30,published\r\n"
     invalid = upload(client, text).context["result"].invalid_rows
     assert invalid[0].error_dict["status"][0].startswith("“published”: only editors")
 
@@ -229,3 +230,42 @@ def test_the_figure_resource_exports_the_figures_file_and_imports_through_the_en
     assert not result.has_validation_errors() and [row.import_type for row in result.rows] == ["update"]
     figure.refresh_from_db()
     assert figure.wording == "two dozen"
+
+
+def test_the_incident_actors_resource_exports_its_file_and_imports_through_the_engine(client, record):
+    from archive.importexport.formats import ArchiveCSV
+    from archive.importexport.tables import INCIDENT_ACTORS
+
+    dataset = IncidentActorResource().export(IncidentActor.objects.all())
+    assert list(dataset.headers) == INCIDENT_ACTORS.header == ["incident", "actor", "role"]
+    assert [list(row) for row in dataset] == [["existing", "unattributed", "perpetrator"]]
+
+    data = ArchiveCSV().export_data(dataset) + b"existing,islamic-state,claimed\r\nexisting,nobody,accused\r\n"
+    result = IncidentActorResource().import_data(ArchiveCSV().create_dataset(data), dry_run=False)
+    assert [(row.number, row.error_dict) for row in result.invalid_rows] == [
+        (4, {"actor": ["no actor with slug “nobody” in the archive or in actors.csv."]})
+    ]
+    assert IncidentActor.objects.count() == 1
+
+    data = data.replace(b"existing,nobody,accused\r\n", b"")
+    result = IncidentActorResource().import_data(ArchiveCSV().create_dataset(data), dry_run=False)
+    assert not result.has_validation_errors()
+    assert [row.import_type for row in result.rows] == ["skip", "new"]
+    assert [(a.slug, role) for a, role in Incident.objects.get(slug="existing").actor_roles] == [
+        ("unattributed", "Perpetrator"),
+        ("islamic-state", "Claimed responsibility"),
+    ]
+
+
+def test_a_format_v2_upload_is_converted(client, record):
+    login(client, group="Curator")
+    text = (
+        "slug,title,kind,site,monuments,perpetrator,occurred_from,occurred_to,date_precision,status\r\n"
+        "old-one,Old one,looting,palmyra,,islamic-state,2015-05-01,2015-05-31,month,draft\r\n"
+    )
+    preview = upload(client, text)
+    assert [row.import_type for row in preview.context["result"].rows] == ["new"]
+    confirm(client, preview)
+    incident = Incident.objects.get(slug="old-one")
+    assert (incident.occurred, incident.date_precision) == ("2015-05", "month")
+    assert [(a.slug, role) for a, role in incident.actor_roles] == [("islamic-state", "Perpetrator")]

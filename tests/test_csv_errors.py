@@ -1,17 +1,17 @@
 """Bad input: all or nothing, every bad row listed as `file:line: column: what is wrong`, one clear
 message for a file that cannot be read at all, never a traceback."""
 
-import datetime
 from io import StringIO
 
 import pytest
 from django.contrib.auth.models import Group, User
 from django.core.management import CommandError, call_command
 
+from archive.dates import NOT_EDTF
 from archive.importexport.csvfile import CSVFile, CSVFileError, read_csv
 from archive.importexport.engine import import_tables
-from archive.models import Actor, Citation, Figure, Incident, Monument, Site, Source
-from archive.models.incidents import NEEDS_CITATION, NEEDS_REASON, OVERRIDE_NEEDS_REASON
+from archive.models import Actor, Citation, Figure, Incident, IncidentActor, Monument, Site, Source
+from archive.models.incidents import NEEDS_ACTOR, NEEDS_CITATION, NEEDS_REASON, OVERRIDE_NEEDS_REASON
 from archive.models.sources import CITED_TEXT_IS_EVIDENCE
 from tests.factories import (
     ARTICLE_TEXT,
@@ -29,11 +29,9 @@ SITES = "slug,name,country\r\npalmyra,Palmyra,Syria\r\n"
 ACTORS = "slug,name,kind\r\nislamic-state,Islamic State,armed_group\r\n"
 SOURCES = f'slug,title,publisher,origin,received_text\r\narticle,An article,Gazette,AFP,"{ARTICLE_TEXT}"\r\n'
 MONUMENTS = "slug,site,name,kind\r\ntemple-of-bel,palmyra,Temple of Bel,temple\r\n"
-INCIDENT_HEADER = "slug,title,kind,site,monuments,perpetrator,occurred_from,occurred_to,status\r\n"
-INCIDENTS = (
-    INCIDENT_HEADER
-    + "bel,Bel destroyed,destruction,palmyra,temple-of-bel,islamic-state,2015-08-30,2015-08-30,published\r\n"
-)
+INCIDENT_HEADER = "slug,title,kind,site,monuments,occurred,status\r\n"
+INCIDENTS = INCIDENT_HEADER + "bel,Bel destroyed,destruction,palmyra,temple-of-bel,2015-08-30,published\r\n"
+INCIDENT_ACTORS = "incident,actor,role\r\nbel,islamic-state,perpetrator\r\n"
 CITATIONS = "incident,source,quote\r\nbel,article,destroyed the Temple of Bel last year\r\n"
 
 
@@ -46,18 +44,27 @@ def problems_of(report):
 
 
 def nothing_written():
-    return not any(model.objects.exists() for model in (Site, Actor, Source, Monument, Incident, Citation, Figure))
+    return not any(
+        model.objects.exists() for model in (Site, Actor, Source, Monument, Incident, IncidentActor, Citation, Figure)
+    )
 
 
 def test_a_good_bundle_imports():
     report = import_tables(
         tables(
-            sites=SITES, actors=ACTORS, sources=SOURCES, monuments=MONUMENTS, incidents=INCIDENTS, citations=CITATIONS
+            sites=SITES,
+            actors=ACTORS,
+            sources=SOURCES,
+            monuments=MONUMENTS,
+            incidents=INCIDENTS,
+            incident_actors=INCIDENT_ACTORS,
+            citations=CITATIONS,
         )
     )
     assert report.ok, problems_of(report)
     incident = Incident.objects.get(slug="bel")
     assert incident.status == "published" and incident.citations.count() == 1
+    assert [(actor.slug, role) for actor, role in incident.actor_roles] == [("islamic-state", "Perpetrator")]
     citation = incident.citations.get()
     assert ARTICLE_TEXT[citation.position_start : citation.position_end] == citation.quote
 
@@ -66,10 +73,10 @@ def test_every_bad_row_of_every_file_is_listed_and_nothing_is_written():
     monuments = MONUMENTS + "theatre,nowhere,Roman theatre,theatre\r\n"
     incidents = (
         INCIDENT_HEADER
-        + "bel,Bel destroyed,destruction,palmyra,temple-of-bel;arch,islamic-state,2015-08-30,2015-08-30,draft\r\n"
-        + "two,Two,destruction,palmyra,,islamic-state,30/08/2015,2015-08-30,draft\r\n"
-        + "bel,Duplicate,looting,palmyra,,islamic-state,2015-08-30,2015-08-30,draft\r\n"
-        + "three,Three,razing,palmyra,,islamic-state,2015-08-30,2015-08-01,draft\r\n"
+        + "bel,Bel destroyed,destruction,palmyra,temple-of-bel;arch,2015-08-30,draft\r\n"
+        + "two,Two,destruction,palmyra,,30/08/2015,draft\r\n"
+        + "bel,Duplicate,looting,palmyra,,2015-08-30,draft\r\n"
+        + "three,Three,razing,palmyra,,2015-08-30/2015-08-01,draft\r\n"
     )
     citations = CITATIONS + "bel,article,the Temple of Baal was destroyed last year\r\n"
     report = import_tables(
@@ -81,11 +88,11 @@ def test_every_bad_row_of_every_file_is_listed_and_nothing_is_written():
     assert found[:6] == [
         "monuments.csv:3: site: no site with slug “nowhere” in the archive or in sites.csv.",
         "incidents.csv:2: monuments: no monument with slug “arch” in the archive or in monuments.csv.",
-        "incidents.csv:3: occurred_from: “30/08/2015” is not a date (YYYY-MM-DD).",
+        f"incidents.csv:3: occurred: {NOT_EDTF.format(value='30/08/2015')}",
         "incidents.csv:4: slug: “bel” is already on line 2.",
         "incidents.csv:5: kind: “razing” is not one of destruction, damage, looting, killing, attack, "
         "control_change, other.",
-        "incidents.csv:5: occurred_to: the end of the date range is before its start.",
+        f"incidents.csv:5: occurred: {NOT_EDTF.format(value='2015-08-30/2015-08-01')}",
     ]
     assert found[6].startswith("citations.csv:3: quote: not found in source “article”. Closest passage (characters ")
     assert "the Temple of Bel last year" in found[6]
@@ -129,11 +136,30 @@ def test_an_invalid_file_in_a_bundle_stops_the_others_too():
 
 
 def test_a_published_incident_needs_a_citation_checked_in_the_same_transaction():
-    report = import_tables(tables(sites=SITES, actors=ACTORS, monuments=MONUMENTS, incidents=INCIDENTS))
+    report = import_tables(
+        tables(sites=SITES, actors=ACTORS, monuments=MONUMENTS, incidents=INCIDENTS, incident_actors=INCIDENT_ACTORS)
+    )
     assert problems_of(report) == [
         f"incidents.csv:2: status: “bel”: {NEEDS_CITATION} Add its citations (citations.csv) or import it as draft."
     ]
     assert nothing_written()
+
+
+def test_a_published_incident_needs_an_actor_checked_in_the_same_transaction():
+    bundle = {"sites": SITES, "actors": ACTORS, "sources": SOURCES, "monuments": MONUMENTS, "citations": CITATIONS}
+    report = import_tables(tables(**bundle, incidents=INCIDENTS))
+    assert problems_of(report) == [
+        f"incidents.csv:2: status: “bel”: {NEEDS_ACTOR} Add its actors (incident_actors.csv) or import it as draft."
+    ]
+    assert nothing_written()
+    # Both rules at once, in the model's words, on the incident's line.
+    report = import_tables(tables(sites=SITES, monuments=MONUMENTS, incidents=INCIDENTS))
+    assert problems_of(report) == [
+        f"incidents.csv:2: status: “bel”: {NEEDS_CITATION} Add its citations (citations.csv) or import it as draft.",
+        f"incidents.csv:2: status: “bel”: {NEEDS_ACTOR} Add its actors (incident_actors.csv) or import it as draft.",
+    ]
+    assert nothing_written()
+    assert import_tables(tables(**bundle, incidents=INCIDENTS, incident_actors=INCIDENT_ACTORS)).ok
 
 
 def test_a_quote_is_anchored_with_tolerance_and_stored_as_the_source_says():
@@ -217,10 +243,7 @@ CLAIM_HEADER = "incident,source,quote,stance,presentation,names_monument,contrad
 
 
 def draft_incidents(*lines):
-    rows = "".join(
-        f"{slug},{slug},destruction,palmyra,temple-of-bel,islamic-state,2015-08-30,2015-08-30,draft\r\n"
-        for slug in lines
-    )
+    rows = "".join(f"{slug},{slug},destruction,palmyra,temple-of-bel,2015-08-30,draft\r\n" for slug in lines)
     return INCIDENT_HEADER + rows
 
 
@@ -291,7 +314,7 @@ def test_a_citation_cannot_contradict_itself_nor_name_one_without_contradicting(
 
 def test_an_override_needs_a_reason_and_the_assessment_column_is_ignored():
     header = INCIDENT_HEADER.replace("status", "status,assessment,assessment_override,override_reason")
-    row = "{slug},X,looting,palmyra,,islamic-state,2015-08-30,2015-08-30,draft,{assessment},{override},{reason}\r\n"
+    row = "{slug},X,looting,palmyra,,2015-08-30,draft,{assessment},{override},{reason}\r\n"
     incidents = (
         header
         + row.format(slug="a", assessment="confirmed", override="", reason="")
@@ -383,9 +406,7 @@ def test_a_parent_that_does_not_exist_or_makes_a_loop():
 def test_a_withdrawn_incident_needs_a_reason():
     make_site(slug="palmyra")
     make_actor(slug="islamic-state")
-    report = import_tables(
-        tables(incidents=INCIDENT_HEADER + "x,X,looting,palmyra,,islamic-state,2015-08-30,2015-08-30,withdrawn\r\n")
-    )
+    report = import_tables(tables(incidents=INCIDENT_HEADER + "x,X,looting,palmyra,,2015-08-30,withdrawn\r\n"))
     assert problems_of(report) == [f"incidents.csv:2: withdrawn_reason: {NEEDS_REASON}"]
 
 
@@ -393,7 +414,7 @@ def test_html_and_script_are_stored_as_text():
     make_site(slug="palmyra")
     make_actor(slug="islamic-state")
     title = "<script>alert(1)</script> & <b>bold</b>"
-    incidents = INCIDENT_HEADER + f"x,{title},looting,palmyra,,islamic-state,2015-08-30,2015-08-30,draft\r\n"
+    incidents = INCIDENT_HEADER + f"x,{title},looting,palmyra,,2015-08-30,draft\r\n"
     report = import_tables(tables(incidents=incidents))
     assert report.ok
     assert Incident.objects.get(slug="x").title == title
@@ -437,7 +458,7 @@ def editor():
 
 
 def incident_rows(status, slug="bel"):
-    return INCIDENT_HEADER + f"{slug},Bel,destruction,palmyra,,islamic-state,2015-08-30,2015-08-30,{status}\r\n"
+    return INCIDENT_HEADER + f"{slug},Bel,destruction,palmyra,,2015-08-30,{status}\r\n"
 
 
 def test_a_curator_imports_drafts_only(curator):
@@ -484,12 +505,15 @@ def test_an_editor_publishes_by_import_and_the_history_names_them(editor):
     make_site(slug="palmyra")
     make_actor(slug="islamic-state")
     make_source(slug="article")
-    report = import_tables(tables(incidents=incident_rows("published"), citations=CITATIONS), user=editor)
+    report = import_tables(
+        tables(incidents=incident_rows("published"), incident_actors=INCIDENT_ACTORS, citations=CITATIONS), user=editor
+    )
     assert report.ok, problems_of(report)
     incident = Incident.objects.get(slug="bel")
     assert incident.status == "published" and incident.published_by == editor
     assert incident.history.get().history_user == editor
     assert Citation.objects.get().history.get().history_user == editor
+    assert IncidentActor.objects.get().history.get().history_user == editor
 
 
 # -- files that cannot be read -------------------------------------------------------------------
@@ -549,7 +573,7 @@ def test_the_command_lists_every_problem_without_a_traceback(tmp_path):
     assert str(raised.value).splitlines() == [
         "Nothing was imported:",
         "  notes.csv: not a file of the archive (actors.csv, citations.csv, figures.csv, images.csv, "
-        "incidents.csv, monuments.csv, sites.csv, sources.csv).",
+        "incident_actors.csv, incidents.csv, monuments.csv, sites.csv, sources.csv).",
         "  sites.csv: not UTF-8 text (byte 0 cannot be read); save the file as “CSV UTF-8”.",
     ]
     assert not Actor.objects.exists()
@@ -577,20 +601,22 @@ def test_a_missing_folder_is_one_clear_message(tmp_path):
         call_command("import_archive", str(tmp_path / "nope"), stdout=StringIO())
 
 
-def test_partial_dates_keep_their_precision():
+def test_dates_are_edtf_and_their_bounds_are_derived_never_read():
     make_site(slug="palmyra")
-    make_actor(slug="islamic-state")
-    header = "slug,title,kind,site,perpetrator,occurred_from,occurred_to,date_precision,date_wording\r\n"
-    report = import_tables(
-        tables(incidents=header + "x,X,looting,palmyra,islamic-state,2015-05-01,2015-05-31,month,last May\r\n")
-    )
-    assert report.ok
+    header = "slug,title,kind,site,occurred,date_wording\r\n"
+    report = import_tables(tables(incidents=header + "x,X,looting,palmyra, 2015-05 ,last May\r\n"))
+    assert report.ok, problems_of(report)
     incident = Incident.objects.get(slug="x")
-    assert (incident.occurred_from, incident.occurred_to, incident.date_precision) == (
-        datetime.date(2015, 5, 1),
-        datetime.date(2015, 5, 31),
-        "month",
+    assert (incident.occurred, incident.date_precision, incident.date_wording) == ("2015-05", "month", "last May")
+    assert (incident.occurred_from.isoformat(), incident.occurred_to.isoformat()) == ("2015-05-01", "2015-05-31")
+    # The bounds are not columns of the file: a v3 file cannot set them.
+    report = import_tables(
+        tables(incidents="slug,title,kind,site,occurred,occurred_from\r\ny,Y,looting,palmyra,2015,\r\n")
     )
+    assert problems_of(report) == [
+        "incidents.csv:1: occurred_from: a column of format v2, which “occurred” (EDTF) replaces in v3: "
+        "give one or the other."
+    ]
 
 
 def test_a_figure_is_updated_by_its_key_with_history_and_a_curator_cannot_touch_a_published_ones(curator):

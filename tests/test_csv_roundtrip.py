@@ -13,9 +13,10 @@ from django.core.management import call_command
 from django.db import connection
 from django.test.utils import CaptureQueriesContext
 
+from archive.dates import NO_EARLIER, NO_LATER
 from archive.importexport.csvfile import read_csv
 from archive.importexport.engine import import_tables
-from archive.models import Actor, Citation, Figure, Image, Incident, Monument, Site, Source
+from archive.models import Actor, Citation, Figure, Image, Incident, IncidentActor, Monument, Site, Source
 from tests.factories import make_actor, make_citation, make_incident, make_monument, make_site, make_source
 
 pytestmark = pytest.mark.django_db
@@ -29,7 +30,7 @@ TRICKY_TEXT = (
     "-2+3 and @SUM(A1) and '=already quoted\n"
     "\tTabbed line. <script>alert('x')</script>\n"
 )
-MODELS = [Image, Figure, Citation, Incident, Monument, Source, Actor, Site]
+MODELS = [Image, Figure, Citation, IncidentActor, Incident, Monument, Source, Actor, Site]
 
 
 def build_archive():
@@ -59,14 +60,15 @@ def build_archive():
         longitude=Decimal("-37.162"),
     )
     isis = make_actor(name="Islamic State", slug="islamic-state", aliases="Isis\nDaesh")
-    make_actor(name="Unattributed", slug="unattributed", kind="unattributed")
+    unattributed = make_actor(name="Unattributed", slug="unattributed", kind="unattributed")
+    russia = make_actor(name="Russian air force", slug="russia", kind="foreign_state")
     tricky = make_source(slug="tricky", title="+Tricky title", received_text=TRICKY_TEXT, language="ar")
     plain = make_source(slug="plain")
     published = make_incident(
         slug="bel-destroyed",
         title="Temple of Bel destroyed",
         site=palmyra,
-        perpetrator=isis,
+        actors=[(isis, "perpetrator"), (isis, "claimed"), (russia, "accused")],
         monuments=[bel, theatre],
         victims="@none",
         description="<b>bold</b> & \u201cquoted\u201d",
@@ -96,15 +98,23 @@ def build_archive():
         slug="withdrawn-one",
         site=aleppo,
         perpetrator=isis,
+        occurred="2016-03~",
         status="withdrawn",
         citations=1,
         withdrawn_reason="-Duplicate",
         assessment_override="confirmed",
         override_reason="Satellite imagery, UNITAR, 2015-09-01.",
     )
+    # The curated order of an incident's actors is kept, whatever their slugs.
     make_incident(
-        slug="a-draft", site=aleppo, perpetrator=isis, date_wording="last May", occurred_to=datetime.date(2015, 9, 1)
+        slug="a-draft",
+        site=aleppo,
+        actors=[(russia, "supporting"), (isis, "perpetrator")],
+        date_wording="from last May to March",
+        occurred="2015-05/2016-03",
     )
+    make_incident(slug="undated-looting", site=palmyra, perpetrator=unattributed, occurred="")
+    make_incident(slug="by-the-report", site=palmyra, actors=[(isis, "accused")], occurred="../2016-03-24")
     Image.objects.create(
         monument=bel,
         file="images/2016/03/bel.jpg",
@@ -151,11 +161,39 @@ def test_export_import_export_is_byte_identical(tmp_path):
     assert {model: model.objects.count() for model in MODELS} == counts
     assert Source.objects.get(slug="tricky").received_text == TRICKY_TEXT
     assert_claims_survive()
+    assert_actors_and_dates_survive()
     assert out.getvalue().strip().splitlines()[-1] == (
-        f"Imported 8 file(s), {sum(counts.values())} row(s): {sum(counts.values())} new, 0 updated, 0 unchanged."
+        f"Imported 9 file(s), {sum(counts.values())} row(s): {sum(counts.values())} new, 0 updated, 0 unchanged."
     )
     second = export_bytes(tmp_path / "second")
     assert second == first
+
+
+def assert_actors_and_dates_survive():
+    """build_archive()'s actors (roles, curated order) and dates (EDTF, derived bounds), as stored
+    after an import."""
+    roles = {
+        incident.slug: [(link.actor.slug, link.role) for link in incident.actor_links.order_by("pk")]
+        for incident in Incident.objects.all()
+    }
+    assert roles["bel-destroyed"] == [
+        ("islamic-state", "perpetrator"),
+        ("islamic-state", "claimed"),
+        ("russia", "accused"),
+    ]
+    assert roles["a-draft"] == [("russia", "supporting"), ("islamic-state", "perpetrator")]
+    assert roles["by-the-report"] == [("islamic-state", "accused")]
+    dates = {slug: (occurred, start, end) for slug, occurred, start, end in Incident.objects.values_list(
+        "slug", "occurred", "occurred_from", "occurred_to"
+    )}  # fmt: skip
+    day = datetime.date
+    assert dates == {
+        "bel-destroyed": ("2015-08-30", day(2015, 8, 30), day(2015, 8, 30)),
+        "withdrawn-one": ("2016-03~", day(2016, 3, 1), day(2016, 3, 31)),
+        "a-draft": ("2015-05/2016-03", day(2015, 5, 1), day(2016, 3, 31)),
+        "undated-looting": ("", NO_EARLIER, NO_LATER),
+        "by-the-report": ("../2016-03-24", NO_EARLIER, day(2016, 3, 24)),
+    }
 
 
 def assert_claims_survive():
@@ -185,20 +223,41 @@ def test_export_writes_every_table_and_a_manifest(tmp_path):
     build_archive()
     files = export_bytes(tmp_path)
     assert set(files) == {
-        "sites.csv", "actors.csv", "sources.csv", "monuments.csv", "incidents.csv",
+        "sites.csv", "actors.csv", "sources.csv", "monuments.csv", "incidents.csv", "incident_actors.csv",
         "citations.csv", "figures.csv", "images.csv", "manifest.json",
     }  # fmt: skip
     manifest = json.loads(files["manifest.json"])
+    assert (manifest["format"], manifest["version"]) == ("heritage-archive-csv", 3)
     for entry in manifest["files"]:
         assert hashlib.sha256(files[entry["name"]]).hexdigest() == entry["sha256"]
         assert len(read_csv(entry["name"], files[entry["name"]]).rows) == entry["rows"]
-    assert {entry["name"]: entry["rows"] for entry in manifest["files"]}["incidents.csv"] == 3
+    assert {entry["name"]: entry["rows"] for entry in manifest["files"]}["incidents.csv"] == 5
     incidents = read_csv("incidents.csv", files["incidents.csv"])
-    bel = next(cells for _line, cells in incidents.rows if cells[0] == "bel-destroyed")
-    row = dict(zip(incidents.header, bel, strict=True))
+    assert "perpetrator" not in incidents.header and "occurred_from" not in incidents.header
+    rows = {cells[0]: dict(zip(incidents.header, cells, strict=True)) for _line, cells in incidents.rows}
+    row = rows["bel-destroyed"]
     assert row["monuments"] == "roman-theatre;temple-of-bel"
-    assert row["site"] == "palmyra" and row["perpetrator"] == "islamic-state"
-    assert row["occurred_from"] == "2015-08-30" and row["date_precision"] == "day"
+    assert row["site"] == "palmyra" and row["occurred"] == "2015-08-30"
+    assert {slug: row["occurred"] for slug, row in rows.items()} == {
+        "a-draft": "2015-05/2016-03",
+        "bel-destroyed": "2015-08-30",
+        "by-the-report": "../2016-03-24",
+        "undated-looting": "",
+        "withdrawn-one": "2016-03~",
+    }
+    actors = read_csv("incident_actors.csv", files["incident_actors.csv"])
+    assert actors.header == ["incident", "actor", "role"]
+    # By incident, then in the order curated.
+    assert [cells for _line, cells in actors.rows] == [
+        ["a-draft", "russia", "supporting"],
+        ["a-draft", "islamic-state", "perpetrator"],
+        ["bel-destroyed", "islamic-state", "perpetrator"],
+        ["bel-destroyed", "islamic-state", "claimed"],
+        ["bel-destroyed", "russia", "accused"],
+        ["by-the-report", "islamic-state", "accused"],
+        ["undated-looting", "unattributed", "perpetrator"],
+        ["withdrawn-one", "islamic-state", "perpetrator"],
+    ]
     assert row["published_at"] == "2016-03-27T10:00:00.123456+00:00"
     assert row["assessment"] == "contested" and row["assessment_override"] == ""
     sites = read_csv("sites.csv", files["sites.csv"])
@@ -241,13 +300,20 @@ def test_synthetic_incidents_are_never_exported(tmp_path):
 def test_reimport_changes_nothing_and_writes_no_history(tmp_path):
     build_archive()
     export_bytes(tmp_path)
-    history_before = Incident.history.count() + Source.history.count() + Citation.history.count()
+    history_before = [model.history.count() for model in MODELS]
 
     out = StringIO()
     call_command("import_archive", str(tmp_path), stdout=out)
 
     assert "0 new, 0 updated" in out.getvalue()
-    assert Incident.history.count() + Source.history.count() + Citation.history.count() == history_before
+    assert "incident_actors.csv: 0 new, 0 updated, 8 unchanged" in call_import_verbose(tmp_path)
+    assert [model.history.count() for model in MODELS] == history_before
+
+
+def call_import_verbose(directory):
+    out = StringIO()
+    call_command("import_archive", str(directory), "--dry-run", stdout=out)
+    return out.getvalue()
 
 
 def test_import_writes_history_with_the_command_as_reason(tmp_path):
@@ -310,7 +376,8 @@ def test_dry_run_reports_and_writes_nothing(tmp_path):
     assert Incident.objects.count() == 0 and Source.objects.count() == 0
     assert Incident.history.count() + Source.history.count() > 0  # only the factories' own history
     text = out.getvalue()
-    assert "incidents.csv: 3 new, 0 updated, 0 unchanged" in text
+    assert "incidents.csv: 5 new, 0 updated, 0 unchanged" in text
+    assert "incident_actors.csv: 8 new, 0 updated, 0 unchanged" in text
     assert text.strip().splitlines()[-1].startswith("Would import")
     assert "nothing was written" in text
 
@@ -320,12 +387,11 @@ def test_import_resolves_natural_keys_in_bulk_not_per_row(tmp_path):
     site = make_site(slug="palmyra")
     make_actor(slug="islamic-state")
     make_monument(slug="temple-of-bel", site=site)
-    header = "slug,title,kind,site,monuments,perpetrator,occurred_from,occurred_to\r\n"
+    header = "slug,title,kind,site,monuments,occurred\r\n"
 
     def queries_for(n):
         rows = "".join(
-            f"inc-{n}-{i},Incident {i},destruction,palmyra,temple-of-bel,islamic-state,2015-08-30,2015-08-30\r\n"
-            for i in range(n)
+            f"inc-{n}-{i},Incident {i},destruction,palmyra,temple-of-bel,2015-{1 + i % 12:02d}\r\n" for i in range(n)
         )
         table = read_csv("incidents.csv", (header + rows).encode())
         with CaptureQueriesContext(connection) as queries:
@@ -333,15 +399,15 @@ def test_import_resolves_natural_keys_in_bulk_not_per_row(tmp_path):
         assert report.ok and report.tables[0].new == n
         return len(queries)
 
-    # Select existing incidents, then the sites, monuments and actors named; savepoint; reserve
+    # Select existing incidents, then the sites and monuments named; savepoint; reserve
     # pks for incidents, their history rows and their links (SQLite: the table's largest pk and its
     # sqlite_sequence; PostgreSQL: one nextval query); insert incidents, historical incidents,
     # links, historical links (PostgreSQL: by COPY, which Django does not log); release. SQLite
     # also reads, raises and restores its page cache size around the write transaction.
     if connection.vendor == "postgresql":
-        assert queries_for(1) == queries_for(30) == 4 + 1 + 3 + 1
+        assert queries_for(1) == queries_for(30) == 3 + 1 + 3 + 1
     else:
-        assert queries_for(1) == queries_for(30) == 4 + 2 + 1 + 3 * 2 + 4 + 1 + 1
+        assert queries_for(1) == queries_for(30) == 3 + 2 + 1 + 3 * 2 + 4 + 1 + 1
 
 
 @pytest.mark.skipif(
@@ -395,6 +461,30 @@ def add_claims_to_the_record():
     incident = Incident.objects.exclude(pk__in=[first.incident_id, second.incident_id]).first()
     incident.assessment_override, incident.override_reason = "confirmed", "Round-trip override."
     incident.save()
+
+
+def test_incidents_with_their_actors_cost_the_same_queries_for_1_row_and_for_30():
+    make_site(slug="palmyra")
+    make_actor(slug="islamic-state")
+    make_actor(slug="russia")
+
+    def queries_for(n):
+        incidents = "slug,title,kind,site,occurred\r\n" + "".join(
+            f"inc-{n}-{i},Incident {i},destruction,palmyra,2015-08-30\r\n" for i in range(n)
+        )
+        actors = "incident,actor,role\r\n" + "".join(
+            f"inc-{n}-{i},islamic-state,perpetrator\r\ninc-{n}-{i},russia,supporting\r\n" for i in range(n)
+        )
+        files = {
+            "incidents": read_csv("incidents.csv", incidents.encode()),
+            "incident_actors": read_csv("incident_actors.csv", actors.encode()),
+        }
+        with CaptureQueriesContext(connection) as queries:
+            report = import_tables(files)
+        assert report.ok and report.tables[1].new == 2 * n, [str(p) for p in report.problems]
+        return len(queries)
+
+    assert queries_for(1) == queries_for(30)
 
 
 def test_a_progress_bar_only_on_a_terminal():

@@ -91,7 +91,7 @@ def test_planning_runs_outside_any_transaction_and_writing_in_one(tmp_path):
 
     with connection.execute_wrapper(record):
         call_command("import_archive", str(tmp_path), stdout=StringIO())
-    assert Incident.objects.count() == 3
+    assert Incident.objects.count() == 5
     inside = [index for index, (atomic, _verb, _sql) in enumerate(statements) if atomic]
     # One write transaction: the statements inside it are one unbroken run …
     assert inside == list(range(inside[0], inside[-1] + 1))
@@ -180,8 +180,8 @@ def test_model_rule_messages_are_the_importers():
 
 @pytest.mark.django_db
 def test_an_update_can_refer_to_a_row_new_in_the_same_import(tmp_path, monkeypatch):
-    """A stored incident relinked to a monument and re-attributed to an actor that only this
-    import brings: their pks are known only in the write phase."""
+    """A stored incident relinked to a monument and given an actor that only this import brings:
+    their pks are known only in the write phase."""
     monkeypatch.setattr(engine, "CHUNK_ROWS", 1)
     build_archive()
     export_bytes(tmp_path)
@@ -190,17 +190,22 @@ def test_an_update_can_refer_to_a_row_new_in_the_same_import(tmp_path, monkeypat
         stream.write("new-arch,palmyra,New arch,,arch" + "," * 8 + "\r\n")
     with (tmp_path / "actors.csv").open("a", encoding="utf-8", newline="") as stream:
         stream.write("new-actor,New actor,militia,,\r\n")
+    with (tmp_path / "incident_actors.csv").open("a", encoding="utf-8", newline="") as stream:
+        stream.write("bel-destroyed,new-actor,supporting\r\n")
     path = tmp_path / "incidents.csv"
-    data = path.read_bytes().replace(
-        b"roman-theatre;temple-of-bel,islamic-state,", b"new-arch;temple-of-bel,new-actor,"
-    )
-    assert b"new-actor" in data
+    data = path.read_bytes().replace(b"roman-theatre;temple-of-bel,", b"new-arch;temple-of-bel,")
+    assert b"new-arch" in data
     path.write_bytes(data)
     out = StringIO()
     call_command("import_archive", str(tmp_path), stdout=out)
     incident = Incident.objects.get(slug="bel-destroyed")
     assert sorted(incident.monuments.values_list("slug", flat=True)) == ["new-arch", "temple-of-bel"]
-    assert incident.perpetrator.slug == "new-actor"
+    # Added after the actors it had, in the file's order.
+    assert [(link.actor.slug, link.role) for link in incident.actor_links.order_by("pk")][-2:] == [
+        ("russia", "accused"),
+        ("new-actor", "supporting"),
+    ]
+    assert incident.actor_links.get(actor__slug="new-actor").history.get().history_type == "+"
     latest = incident.history.first()
     assert latest.history_type == "~"
     assert sorted(m.monument.slug for m in latest.monuments.all()) == ["new-arch", "temple-of-bel"]

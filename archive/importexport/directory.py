@@ -2,8 +2,8 @@
 import_archive reads.
 
 The folder holds one file per table (sites.csv … figures.csv, images.csv, see archive.importexport.tables) and
-`manifest.json` with each file's row count and SHA-256. Everything is written in natural-key order
-with no timestamps of its own, so exporting the same records twice gives the same bytes.
+`manifest.json` with the format's version and each file's row count and SHA-256. Everything is written in
+natural-key order with no timestamps of its own, so exporting the same records twice gives the same bytes.
 """
 
 from __future__ import annotations
@@ -22,7 +22,10 @@ MANIFEST = "manifest.json"
 FORMAT = "heritage-archive-csv"
 # 2: claims (presentation, names_monument, origin, contradicts), figures.csv, a site's kind and
 # parent, the assessment derived (ignored on import) with a curator's override.
-FORMAT_VERSION = 2
+# 3: incident_actors.csv (an incident's actors with their roles) instead of incidents.csv's
+# perpetrator; incidents.csv's `occurred` (EDTF) instead of occurred_from, occurred_to and
+# date_precision. A v2 folder still imports: its incidents.csv is converted (see the engine).
+FORMAT_VERSION = 3
 EXPORT_CHUNK = 2000
 
 
@@ -133,10 +136,18 @@ def _read_manifest(directory: Path) -> dict[str, dict]:
     try:
         with path.open(encoding="utf-8") as stream:
             manifest = json.load(stream)
-        return {entry["name"]: entry for entry in manifest["files"]}
-    except (OSError, UnicodeDecodeError, ValueError, KeyError, TypeError) as error:
+        files = {entry["name"]: entry for entry in manifest["files"]}
+        version = manifest.get("version")
+    except (OSError, UnicodeDecodeError, ValueError, KeyError, TypeError, AttributeError) as error:
         message = f"cannot be read ({error}); delete it to import without it."
         raise ArchiveDirectoryError([Problem(MANIFEST, None, None, message)]) from None
+    if isinstance(version, int) and version > FORMAT_VERSION:
+        message = (
+            f"the files are of format version {version}, newer than this archive reads ({FORMAT_VERSION}); "
+            "import them with a newer version of the archive."
+        )
+        raise ArchiveDirectoryError([Problem(MANIFEST, None, None, message)])
+    return files
 
 
 def import_directory(

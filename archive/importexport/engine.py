@@ -23,6 +23,7 @@ whole import is rolled back with a message, never a traceback.
 
 from __future__ import annotations
 
+import csv as csvlib
 import pickle
 import sqlite3
 import tempfile
@@ -34,19 +35,21 @@ from pathlib import Path
 
 from django.core.exceptions import ValidationError
 from django.db import DatabaseError, connection, transaction
+from django.db.models import Exists, OuterRef
 from django.db.models.fields.files import FieldFile
 from django.utils import timezone
 from simple_history.utils import bulk_create_with_history, bulk_update_with_history
 
-from ..models import Incident, Source
-from ..models.incidents import NEEDS_CITATION, can_publish, check_published_keep_citations
+from ..models import ActorRole, Incident, IncidentActor, Source
+from ..models.incidents import NEEDS_ACTOR, NEEDS_CITATION, can_publish, check_published_keep_citations
 from .csvfile import CSVFile, CSVFileError, CSVTable
-from .rules import TableRules, chunks
+from .rules import NEW, UNCHANGED, UPDATE, TableRules, chunks
 from .tables import (
     LIST_SEPARATOR,
     SHA256,
     TABLES,
     TABLES_BY_KEY,
+    V2_DATE_COLUMNS,
     CellError,
     CitationReference,
     ManyReference,
@@ -62,8 +65,6 @@ CACHE_LIMIT = 20_000
 # SQLite's page cache while writing (KiB): most of the write transaction's speed-up for a fixed
 # amount of memory.
 WRITE_CACHE_KIB = 64 * 1024
-
-NEW, UPDATE, UNCHANGED = "new", "update", "unchanged"
 
 
 @dataclass(frozen=True)
@@ -93,6 +94,8 @@ class TableReport:
     table: Table
     file: str
     rows: int = 0
+    # Rows converted from another file (a v2 incidents.csv's perpetrators), not a file of the import.
+    converted: bool = False
     new: int = 0
     updated: int = 0
     unchanged: int = 0
@@ -126,7 +129,7 @@ class ImportReport:
         )
 
     def summary(self) -> str:
-        files = len(self.tables)
+        files = len([t for t in self.tables if not t.converted])
         rows = sum(t.rows for t in self.tables)
         if self.problems:
             return f"Nothing imported: {len(self.problems)} problem(s)."
@@ -179,13 +182,49 @@ class _Texts:
         self.folder.cleanup()
 
 
+class _LegacyActors:
+    """The incident_actors rows of a format-v2 incidents.csv: each row's perpetrator, as an actor
+    with role perpetrator. Kept on disk until the incident_actors table is planned, and read then
+    like a file whose lines are incidents.csv's (problems name incidents.csv and its columns)."""
+
+    header = ["incident", "actor", "role"]
+    renames = {"incident": "slug", "actor": "perpetrator", "role": "perpetrator"}
+
+    def __init__(self, name: str):
+        self.name = name
+        self.report_name = f"incident_actors.csv (from the perpetrator column of {name})"
+        self.file = tempfile.TemporaryFile("w+", encoding="utf-8", newline="", prefix="heritage-import-")
+        self.writer = csvlib.writer(self.file)
+        self.count = 0
+
+    def add(self, line: int, incident: str, actor: str) -> None:
+        self.writer.writerow([line, incident, actor])
+        self.count += 1
+
+    @property
+    def rows(self):
+        self.file.flush()
+        self.file.seek(0)
+        for line, incident, actor in csvlib.reader(self.file):
+            yield int(line), [incident, actor, ActorRole.PERPETRATOR.value]
+
+    def close(self):
+        self.file.close()
+
+
 class _Plan:
     """One table's rows as they are planned: counts, keys, and the spooled chunks to write."""
 
     def __init__(self, table: Table, csv):
         self.table = table
         self.csv = csv
-        self.report = TableReport(table=table, file=csv.name)
+        self.report = TableReport(table=table, file=getattr(csv, "report_name", csv.name))
+        self.report.converted = isinstance(csv, _LegacyActors)
+        # Problems name the file the rows come from, and its columns (see _LegacyActors).
+        self.problem_file = csv.name
+        self.renames = getattr(csv, "renames", {})
+        # Columns the builder sets that the file does not have: `occurred` of a v2 incidents.csv.
+        self.extra_columns: list = []
         self.seen: dict = {}  # natural key -> line: every key of the file (duplicates, references)
         self.published: dict[str, int] = {}  # slug -> line of incidents that end published
         self.offsets: list[int] = []  # spooled chunks
@@ -299,11 +338,21 @@ class _Import(TableRules):
             for column in TABLES_BY_KEY[key].columns
             if isinstance(column, (Reference, ManyReference))
         }
+        # A format-v2 incidents.csv: its perpetrators become incident_actors rows (_LegacyActors).
+        incidents = files.get("incidents")
+        self.legacy_actors = None
+        if incidents is not None and "perpetrator" in incidents.header and "incident_actors" not in files:
+            self.legacy_actors = _LegacyActors(incidents.name)
+            self.referred |= {"incidents", "actors"}
+        # EDTF value -> (value, earliest, latest, problem): Incident.set_bounds once per distinct value.
+        self.bounds: dict[str, tuple] = {}
 
     def close(self):
         self.spool.close()
         if self.texts is not None:
             self.texts.close()
+        if self.legacy_actors is not None:
+            self.legacy_actors.close()
 
     # -- entry point ---------------------------------------------------------------------------
 
@@ -314,11 +363,15 @@ class _Import(TableRules):
         bar = self.progress("Checking", None if None in counts else sum(counts))
         for table in TABLES:
             csv = self.files.get(table.key)
+            if csv is None and table.key == "incident_actors" and self.legacy_actors and self.legacy_actors.count:
+                csv = self.legacy_actors
             if csv is not None:
                 plans.append(self.plan(table, csv, bar))
         bar.close()
         # Each file's problems in line order (stable: a line's cell problems before its rules').
-        order = {plan.report.file: index for index, plan in enumerate(plans)}
+        order = {}
+        for index, plan in enumerate(plans):
+            order.setdefault(plan.problem_file, index)
         self.problems.sort(key=lambda problem: (order.get(problem.file, -1), problem.line or 0))
         report = ImportReport(tables=[plan.report for plan in plans], problems=self.problems, dry_run=self.dry_run)
         report.timings["plan"] = time.perf_counter() - started
@@ -371,7 +424,7 @@ class _Import(TableRules):
             Incident.objects.filter(pk__in=chunk).refresh_assessments()
 
     def problem(self, plan: _Plan, line: int | None, column: str | None, message: str) -> None:
-        self.problems.append(Problem(plan.report.file, line, column, message))
+        self.problems.append(Problem(plan.problem_file, line, plan.renames.get(column, column), message))
 
     # -- phase 1: plan ---------------------------------------------------------------------------
 
@@ -383,9 +436,11 @@ class _Import(TableRules):
             return plan
         builder = getattr(self, f"build_{table.key}", self.build_by_slug)
         begin, finish = getattr(self, f"begin_{table.key}", None), getattr(self, f"finish_{table.key}", None)
+        convert = getattr(self, f"convert_{table.key}", None) if any(c.legacy for c in columns) else None
         if begin is not None:
             begin(plan)
         width = len(columns)
+        built = [column for column in columns if not column.legacy] + plan.extra_columns
         rows = []
         try:
             for line, cells in csv.rows:
@@ -399,15 +454,17 @@ class _Import(TableRules):
                         values[column.name] = column.parse(raw)
                     except CellError as error:
                         self.problem(plan, line, column.name, str(error))
+                if convert is not None:
+                    convert(plan, line, values)
                 rows.append((line, values))
                 if len(rows) >= CHUNK_ROWS:
-                    self.plan_chunk(plan, builder, columns, rows, bar)
+                    self.plan_chunk(plan, builder, built, rows, bar)
                     rows = []
         except CSVFileError as error:
             self.problems.append(Problem(error.file, error.line, None, error.message))
             self.broken.add(table.key)
             return plan
-        self.plan_chunk(plan, builder, columns, rows, bar)
+        self.plan_chunk(plan, builder, built, rows, bar)
         if finish is not None:
             finish(plan)
         return plan
@@ -433,7 +490,9 @@ class _Import(TableRules):
                 self.problem(plan, 1, name, "the column appears twice in the header.")
                 ok = False
             seen.add(name)
-            if name not in table.by_name:
+            if name in table.legacy:
+                ok = self.check_legacy_column(plan, name) and ok
+            elif name not in table.by_name:
                 self.problem(
                     plan, 1, name or "(blank)", f"unknown column; {plan.table.file_name} has {', '.join(table.header)}."
                 )
@@ -445,7 +504,27 @@ class _Import(TableRules):
         if ok and plan.table.key == "images" and not {"monument", "incident"} & seen:
             self.problem(plan, 1, "monument", "missing column: an image needs a monument or an incident column.")
             ok = False
-        return [table.by_name[name] for name in header] if ok else None
+        if ok and plan.table.key == "incidents" and seen & set(V2_DATE_COLUMNS):
+            plan.extra_columns = [table.by_name["occurred"]]  # converted from the v2 dates
+        return [table.by_name.get(name) or table.legacy[name] for name in header] if ok else None
+
+    def check_legacy_column(self, plan: _Plan, name: str) -> bool:
+        """A column of format v2 (incidents.csv's perpetrator and dates) is read and converted,
+        unless the import also has what replaced it."""
+        header = plan.csv.header
+        if name == "perpetrator" and "incident_actors" in self.files:
+            message = (
+                "a column of format v2; this import has incident_actors.csv, where format v3 names an "
+                "incident's actors with their roles: give the perpetrator there, with role perpetrator."
+            )
+        elif name in V2_DATE_COLUMNS and "occurred" in header:
+            message = "a column of format v2, which “occurred” (EDTF) replaces in v3: give one or the other."
+        elif name in V2_DATE_COLUMNS and "occurred_from" not in header:
+            message = "a column of format v2 that needs occurred_from beside it (or give “occurred”, in EDTF)."
+        else:
+            return True
+        self.problem(plan, 1, name, message)
+        return False
 
     def fetch(self, model, lookup: str, keys: Iterable[str], **related) -> dict:
         found = {}
@@ -532,7 +611,7 @@ class _Import(TableRules):
             name = column.name
             if name in skip or name not in values or isinstance(column, (ManyReference, CitationReference)):
                 continue
-            if column.derived:
+            if column.derived or column.legacy:
                 continue
             if isinstance(column, Reference):
                 target = self.lookup(plan, line, column, values[name])
@@ -557,7 +636,7 @@ class _Import(TableRules):
             name = column.name
             if name in skip or name not in values or isinstance(column, (ManyReference, CitationReference)):
                 continue
-            if column.derived:
+            if column.derived or column.legacy:
                 continue
             if isinstance(column, Reference):
                 target = self.lookup(plan, line, column, values[name])
@@ -882,16 +961,19 @@ class _Import(TableRules):
         (the model layer's rules and messages)."""
         for plan in plans:
             if plan.table.key == "incidents" and plan.published:
-                bare = []
+                bare, unattributed = [], []
                 for chunk in chunks(sorted(plan.published)):
-                    bare += Incident.objects.filter(slug__in=chunk).published().uncited().values_list("slug", flat=True)
-                for slug in sorted(bare, key=plan.published.get):
-                    self.problem(
-                        plan,
-                        plan.published[slug],
-                        "status",
-                        f"“{slug}”: {NEEDS_CITATION} Add its citations (citations.csv) or import it as draft.",
-                    )
+                    published = Incident.objects.filter(slug__in=chunk).published()
+                    bare += published.uncited().values_list("slug", flat=True)
+                    # Incident.publish()'s rule (has_actors), for the whole chunk in one query.
+                    unattributed += published.exclude(
+                        Exists(IncidentActor.objects.filter(incident=OuterRef("pk")))
+                    ).values_list("slug", flat=True)
+                problems = [(slug, NEEDS_CITATION, "citations (citations.csv)") for slug in bare]
+                problems += [(slug, NEEDS_ACTOR, "actors (incident_actors.csv)") for slug in unattributed]
+                for slug, message, what in sorted(problems, key=lambda problem: plan.published[problem[0]]):
+                    message = f"“{slug}”: {message} Add its {what} or import it as draft."
+                    self.problem(plan, plan.published[slug], "status", message)
             if plan.table.key == "citations" and plan.touched_incidents:
                 try:
                     check_published_keep_citations(plan.touched_incidents)
@@ -902,7 +984,7 @@ class _Import(TableRules):
 
 TABLES_BY_MODEL_KEY = {table.model: table.key for table in TABLES}
 # New rows written as plain rows (images go through Image.objects.bulk_create, which cleans files).
-FAST_TABLES = {"sites", "actors", "sources", "monuments", "incidents", "citations", "figures"}
+FAST_TABLES = {"sites", "actors", "sources", "monuments", "incidents", "incident_actors", "citations", "figures"}
 
 
 class _RowSpec:

@@ -17,11 +17,23 @@ from import_export.exceptions import ImportError as ImportExportError
 from import_export.fields import Field
 from import_export.results import RowResult
 
-from ..models import Actor, Citation, Figure, Image, Incident, Monument, Site, Source
+from ..models import Actor, Citation, Figure, Image, Incident, IncidentActor, Monument, Site, Source
 from .csvfile import CSVTable
 from .engine import NEW, UPDATE, Problem, import_tables
 from .escaping import unescape_cell
-from .tables import ACTORS, CITATIONS, FIGURES, IMAGES, INCIDENTS, MONUMENTS, SITES, SOURCES, Table, with_related
+from .tables import (
+    ACTORS,
+    CITATIONS,
+    FIGURES,
+    IMAGES,
+    INCIDENT_ACTORS,
+    INCIDENTS,
+    MONUMENTS,
+    SITES,
+    SOURCES,
+    Table,
+    with_related,
+)
 
 PREVIEW_CHARS = 120
 IMPORT_TYPES = {NEW: RowResult.IMPORT_TYPE_NEW, UPDATE: RowResult.IMPORT_TYPE_UPDATE}
@@ -197,6 +209,15 @@ class IncidentResource(ArchiveResource):
         model = Incident
         import_id_fields = ["slug"]
         fields = tuple(INCIDENTS.header)
+
+
+class IncidentActorResource(ArchiveResource):
+    table = INCIDENT_ACTORS
+
+    class Meta:
+        model = IncidentActor
+        import_id_fields = ["incident", "actor", "role"]
+        fields = tuple(INCIDENT_ACTORS.header)
 
 
 class CitationResource(ArchiveResource):

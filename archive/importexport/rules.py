@@ -20,8 +20,9 @@ from django.core.exceptions import ValidationError
 from django.utils import timezone
 
 from ..boilerplate import reading_text
+from ..dates import edtf_of_bounds
 from ..images import check_stored_image, needs_cleaning
-from ..models import Citation, Figure, Image, Incident, Site, Source, Stance, Status
+from ..models import Citation, Figure, Image, Incident, IncidentActor, Site, Source, Stance, Status
 from ..models.incidents import (
     CHOOSE_CONTRADICTED,
     NEEDS_REASON,
@@ -39,6 +40,10 @@ from .tables import TABLES_BY_KEY, Reference, format_citation_key
 TEXT_FIELDS = ("received_text", "reading_text")
 # Natural keys looked up per query; under every database's parameter limit.
 LOOKUP_CHUNK = 500
+# What an import does with a row (the engine's report and the admin's preview).
+NEW, UPDATE, UNCHANGED = "new", "update", "unchanged"
+# Distinct EDTF values whose bounds are kept while planning (parsing one costs milliseconds).
+BOUNDS_CACHE = 100_000
 
 
 def chunks(items: list, size: int = LOOKUP_CHUNK) -> Iterable[list]:
@@ -174,9 +179,55 @@ class TableRules:
         if "monuments" not in plan.csv.header:
             self.stored_monuments = None
 
+    def convert_incidents(self, plan, line, values) -> None:
+        """A format-v2 row: its dates (occurred_from, occurred_to, date_precision) become the EDTF
+        value `occurred`, as migration 0007 carried them over (archive.dates.edtf_of_bounds). Its
+        perpetrator is kept in `values` for check_incidents."""
+        header = plan.csv.header
+        if "occurred_from" not in header:
+            return
+        start, end = values.pop("occurred_from", None), values.pop("occurred_to", None)
+        precision = values.pop("date_precision", None)
+        if start is None or (end is None and "occurred_to" in header) or "date_precision" in header and not precision:
+            return  # a cell already reported
+        values["occurred"] = edtf_of_bounds(start, end or start, precision or "day")
+        values["v2 dates"] = (start, end or start)
+
+    def bounds_of(self, value: str) -> tuple:
+        """(EDTF value, earliest, latest, problem): the model's Incident.set_bounds, run once per
+        distinct value (parsing EDTF costs milliseconds; an archive repeats its dates)."""
+        found = self.bounds.get(value)
+        if found is None:
+            probe = Incident(occurred=value)
+            try:
+                probe.set_bounds()
+                found = (probe.occurred, probe.occurred_from, probe.occurred_to, None)
+            except ValidationError as error:
+                found = (None, None, None, " ".join(error.message_dict["occurred"]))
+            if len(self.bounds) < BOUNDS_CACHE:
+                self.bounds[value] = found
+        return found
+
+    def set_bounds(self, plan, line, obj, values, changed) -> None:
+        """The derived bounds of the incident's `occurred` (never read from the file)."""
+        occurred, earliest, latest, problem = self.bounds_of(obj.occurred)
+        if problem is not None:
+            if "v2 dates" in values:
+                start, end = values["v2 dates"]
+                self.problem(plan, line, "occurred_to", f"from {start} to {end} (format v2): {problem}")
+            else:
+                self.problem(plan, line, "occurred", problem)
+            return
+        for name, value in (("occurred", occurred), ("occurred_from", earliest), ("occurred_to", latest)):
+            if getattr(obj, name) != value:
+                setattr(obj, name, value)
+                if obj.pk is not None and name not in changed:
+                    changed.append(name)
+
     def check_incidents(self, plan, line, obj, values, changed, original):
-        if obj.occurred_from and obj.occurred_to and obj.occurred_to < obj.occurred_from:
-            self.problem(plan, line, "occurred_to", "the end of the date range is before its start.")
+        self.set_bounds(plan, line, obj, values, changed)
+        if values.get("perpetrator") is not None and self.legacy_actors is not None:
+            self.legacy_actors.add(line, obj.slug, values["perpetrator"])
         if obj.status == Status.WITHDRAWN and not (obj.withdrawn_reason or "").strip():
             self.problem(plan, line, "withdrawn_reason", NEEDS_REASON)
         if obj.assessment_override and not (obj.override_reason or "").strip():
@@ -230,6 +281,53 @@ class TableRules:
                 changed.append("updated_at")
                 return True
         return False
+
+    def build_incident_actors(self, plan, columns, rows) -> None:
+        """An incident's actors, each with a role, keyed by (incident, actor, role). A row adds the
+        actor in that role after those the incident has, in the file's order; a row already stored
+        is unchanged; none is removed (the admin removes an actor)."""
+        self.prefetch_references(columns, rows)
+        table = plan.table
+        incident_column, actor_column = table.by_name["incident"], table.by_name["actor"]
+        incident_ids = set()
+        for _line, values in rows:
+            key = values.get("incident")
+            stored = self.imported["incidents"].get(key) or getattr(self.objects["incidents"].get(key), "pk", None)
+            if stored is not None:
+                incident_ids.add(stored)
+        existing = set()
+        for chunk in chunks(sorted(incident_ids)):
+            existing.update(
+                IncidentActor.objects.filter(incident_id__in=chunk).values_list("incident_id", "actor_id", "role")
+            )
+        seen = plan.seen
+        for line, values in rows:
+            incident = self.lookup(plan, line, incident_column, values.get("incident"))
+            actor = self.lookup(plan, line, actor_column, values.get("actor"))
+            role = values.get("role")
+            if incident is None or actor is None or role is None:
+                continue  # already reported
+            key = (incident.slug, actor.slug, role)
+            if key in seen:
+                message = f"“{actor.slug}” is already {role} of “{incident.slug}” on line {seen[key]}."
+                self.problem(plan, line, "role", message)
+                continue
+            seen[key] = line
+            obj = IncidentActor(incident=incident, actor=actor, role=role)
+            if incident.pk is not None and actor.pk is not None and (incident.pk, actor.pk, role) in existing:
+                self.outcome(plan, line, obj, UNCHANGED)
+                continue
+            if not self.can_publish and incident.status != Status.DRAFT:
+                # As in the admin: for a curator, a published incident's actors are read-only.
+                self.problem(
+                    plan,
+                    line,
+                    "incident",
+                    f"the incident “{incident.slug}” is {incident.status}; only editors (permission "
+                    f"{PUBLISH_PERMISSION}) may change its actors.",
+                )
+                continue
+            self.settle(plan, line, obj, [], None, key=key)
 
     def imported_texts(self, rows) -> dict[str, str]:
         """The received texts of this import's sources that the rows cite, by slug."""

@@ -18,7 +18,7 @@ from django.db import models
 from django.db.models import Prefetch, Q
 from django.utils import timezone
 
-from ..models import Actor, Citation, Figure, Image, Incident, IncidentActor, Monument, Site, Source
+from ..models import Actor, Citation, DatePrecision, Figure, Image, Incident, IncidentActor, Monument, Site, Source
 
 SLUG = re.compile(r"^[-a-zA-Z0-9_]+\Z")
 SHA256 = re.compile(r"^[0-9a-f]{64}\Z")
@@ -54,6 +54,8 @@ def _validation_message(error: ValidationError) -> str:
 class Column:
     """A column holding one model field's value. A `derived` column (an incident's assessment)
     is written on export and ignored on import: the archive computes it."""
+
+    legacy = False  # a column of an earlier version of the format (LegacyColumn)
 
     def __init__(self, name: str, *, required: bool = False, derived: bool = False):
         self.name = name
@@ -330,18 +332,58 @@ class FilePath(Column):
         return value
 
 
-class Table:
-    """One CSV file of the archive: one model, its columns, its natural key."""
+class LegacyColumn(Column):
+    """A column of format v2 that v3 replaced: read on import and converted (the engine's
+    `convert_<table>`), never written. `field` is how its cells are parsed, as v2 parsed them."""
 
-    def __init__(self, key: str, model, columns: list[Column], *, natural_key: tuple[str, ...] = ("slug",)):
+    legacy = True
+
+    def __init__(self, name: str, field, *, target: str | None = None):
+        super().__init__(name)
+        self.legacy_field = field
+        self.target = target  # for a reference: the Table key it names
+
+    def bind(self, model) -> None:
+        self.field = self.legacy_field
+        self.attname = self.name
+        if self.target is None:
+            self.parse = self._parser(self.field)
+
+    def export(self, obj) -> str:  # pragma: no cover - never in a table's columns
+        raise TypeError(f"{self.name} is a column of format v2; it is not written")
+
+    def parse(self, raw):
+        """A reference's slug (the parser of other legacy columns is compiled in `bind`)."""
+        value = raw.strip()
+        if value == "":
+            raise CellError("required; the cell is empty.")
+        if not SLUG.match(value):
+            raise CellError(f"“{value}” is not a slug (letters, digits, hyphens, underscores).")
+        return value
+
+
+class Table:
+    """One CSV file of the archive: one model, its columns, its natural key. `legacy` columns
+    are those of an earlier format version, still read on import (and converted)."""
+
+    def __init__(
+        self,
+        key: str,
+        model,
+        columns: list[Column],
+        *,
+        natural_key: tuple[str, ...] = ("slug",),
+        legacy: list[LegacyColumn] = (),
+    ):
         self.key = key
         self.file_name = f"{key}.csv"
         self.model = model
         self.columns = columns
         self.natural_key = natural_key
-        for column in columns:
+        for column in [*columns, *legacy]:
             column.bind(model)
         self.by_name = {column.name: column for column in columns}
+        self.legacy = {column.name: column for column in legacy}
 
     def __repr__(self):
         return f"<Table {self.file_name}>"
@@ -458,7 +500,21 @@ INCIDENTS = Table(
         Column("withdrawn_at"),
         Column("description"),
     ],
+    # Format v2 (before actors had roles and dates were EDTF): converted on import, see
+    # docs/csv-format.md. The perpetrator becomes an incident_actors row with role perpetrator;
+    # the dates become `occurred` (archive.dates.edtf_of_bounds).
+    legacy=[
+        LegacyColumn("perpetrator", None, target="actors"),
+        LegacyColumn("occurred_from", models.DateField(name="occurred_from")),
+        LegacyColumn("occurred_to", models.DateField(name="occurred_to")),
+        LegacyColumn(
+            "date_precision",
+            models.CharField(name="date_precision", max_length=10, choices=DatePrecision, default=DatePrecision.DAY),
+        ),
+    ],
 )
+# The v2 columns of incidents.csv that `occurred` replaces.
+V2_DATE_COLUMNS = ("occurred_from", "occurred_to", "date_precision")
 
 INCIDENT_ACTORS = Table(
     "incident_actors",
