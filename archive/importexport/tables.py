@@ -57,10 +57,11 @@ class Column:
 
     legacy = False  # a column of an earlier version of the format (LegacyColumn)
 
-    def __init__(self, name: str, *, required: bool = False, derived: bool = False):
+    def __init__(self, name: str, *, required: bool = False, derived: bool = False, filled: bool = False):
         self.name = name
         self.required = required  # the header must have it
         self.derived = derived
+        self.filled = filled  # every cell must be filled: the field's default is not taken for an empty one
         self.field = None
 
     def __repr__(self):
@@ -70,6 +71,15 @@ class Column:
         self.field = model._meta.get_field(self.name)
         self.attname = self.field.attname
         self.parse = (lambda raw: None) if self.derived else self._parser(self.field)
+        if self.filled:
+            parse = self.parse
+
+            def parse_filled(raw):
+                if not raw.strip():
+                    raise CellError("required; the cell is empty.")
+                return parse(raw)
+
+            self.parse = parse_filled
 
     def export(self, obj) -> str:
         return format_value(getattr(obj, self.attname))
@@ -522,7 +532,8 @@ INCIDENT_ACTORS = Table(
     [
         Reference("incident", "incidents", required=True),
         Reference("actor", "actors", required=True),
-        Column("role", required=True),
+        # No default role: an empty cell is not taken for “perpetrator”.
+        Column("role", required=True, filled=True),
     ],
     natural_key=("incident", "actor", "role"),
 )
