@@ -2,21 +2,31 @@
 
 `loaddata palmyra` writes every object in the fixture, so running it again would put back the
 fixture's version of a record a curator has since corrected. This command adds only the objects
-whose natural key (slug; a citation's incident, source and offset) is not in the archive yet and
-leaves every existing record as it is, so `make run` can call it every time. Each object it adds
-gets a first history row with this command as the reason. All or nothing.
+whose natural key (slug; a citation's incident, source and offset; an actor's incident, actor and
+role; a figure's citation, measure and low end) is not in the archive yet and leaves every existing
+record as it is, so `make run` can call it every time.
+
+Deserializing bypasses the models' save(), so in the same transaction the command then does what
+save() would have done: it derives the date bounds of the incidents it added from their EDTF value,
+derives the assessment of those incidents and of every incident that got a citation, and checks
+that each published incident it added has a supporting citation and an actor. Each object it adds
+gets a first history row, with this command as the reason, holding those derived values. All or
+nothing: any problem rolls the whole load back.
 """
 
 from pathlib import Path
 
 from django.conf import settings
 from django.core import serializers
+from django.core.exceptions import ValidationError
 from django.core.management.base import BaseCommand, CommandError
 from django.core.serializers.base import DeserializationError
 from django.db import transaction
 from simple_history.utils import get_history_manager_for_model
 
 from archive.importexport.engine import analyze
+from archive.models import Citation, Incident, IncidentActor, Status
+from archive.models.incidents import NEEDS_ACTOR, NEEDS_CITATION
 
 
 class Command(BaseCommand):
@@ -34,24 +44,15 @@ class Command(BaseCommand):
         except (OSError, UnicodeDecodeError) as error:
             raise CommandError(f"{path}: cannot be read ({error}).") from None
 
-        added, kept = [], 0
         try:
             with transaction.atomic():
-                for deserialized in serializers.deserialize("json", data, handle_forward_references=True):
-                    if deserialized.object.pk is not None:
-                        kept += 1  # already in the archive (found by natural key): leave it as it is
-                        continue
-                    deserialized.save()
-                    added.append(deserialized.object)
-                by_model = {}
-                for instance in added:
-                    by_model.setdefault(type(instance), []).append(instance)
-                for model, instances in by_model.items():
-                    get_history_manager_for_model(model).bulk_history_create(
-                        instances, default_change_reason=f"load_curated_record {path.name}"
-                    )
+                added, kept = self.add_new_objects(data)
+                self.derive(added)
+                self.record_history(added, path.name)
         except DeserializationError as error:
             raise CommandError(f"{path}: {error}") from None
+        except ValidationError as error:
+            raise CommandError(f"{path}: nothing was added: {'; '.join(error.messages)}") from None
 
         if added:
             analyze({type(instance) for instance in added})
@@ -61,4 +62,54 @@ class Command(BaseCommand):
         else:
             self.stdout.write(
                 self.style.SUCCESS(f"Nothing to add: all {kept} object(s) of {path.name} are already in the archive.")
+            )
+
+    def add_new_objects(self, data):
+        """Save the fixture's objects that are not in the archive (by natural key); leave the others."""
+        added, kept, deferred = [], 0, []
+        for deserialized in serializers.deserialize("json", data, handle_forward_references=True):
+            if deserialized.object.pk is not None:
+                kept += 1  # already in the archive (found by natural key): leave it as it is
+                continue
+            deserialized.save()
+            added.append(deserialized.object)
+            if deserialized.deferred_fields:
+                deferred.append(deserialized)
+        for deserialized in deferred:  # references to objects further down the file
+            deserialized.save_deferred_fields()
+        return added, kept
+
+    def derive(self, added):
+        """What Incident.save() and Citation.save() derive, for the objects just added."""
+        incidents = [instance for instance in added if isinstance(instance, Incident)]
+        for incident in incidents:
+            try:
+                incident.set_bounds()
+            except ValidationError as error:
+                raise ValidationError(f"{incident.slug}: {'; '.join(error.messages)}") from None
+        Incident._base_manager.bulk_update(incidents, ["occurred", "occurred_from", "occurred_to"], batch_size=500)
+
+        touched = {incident.pk for incident in incidents}
+        touched |= {instance.incident_id for instance in added if isinstance(instance, Citation)}
+        Incident.objects.filter(pk__in=touched).refresh_assessments()
+
+        published = Incident.objects.filter(pk__in=[incident.pk for incident in incidents], status=Status.PUBLISHED)
+        problems = [f"{slug}: {NEEDS_CITATION}" for slug in published.uncited().values_list("slug", flat=True)]
+        with_actors = IncidentActor.objects.filter(incident__in=published).values("incident")
+        problems += [
+            f"{slug}: {NEEDS_ACTOR}" for slug in published.exclude(pk__in=with_actors).values_list("slug", flat=True)
+        ]
+        if problems:
+            raise ValidationError(problems)
+
+    def record_history(self, added, name):
+        """A first history row for each added object, holding its derived values."""
+        by_model = {}
+        for instance in added:
+            by_model.setdefault(type(instance), []).append(instance)
+        if Incident in by_model:  # re-read: bounds and assessments were written after the objects
+            by_model[Incident] = list(Incident._base_manager.filter(pk__in=[i.pk for i in by_model[Incident]]))
+        for model, instances in by_model.items():
+            get_history_manager_for_model(model).bulk_history_create(
+                instances, default_change_reason=f"load_curated_record {name}"
             )
