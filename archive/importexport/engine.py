@@ -12,8 +12,13 @@ two phases, so that on SQLite the write lock is held only while rows are actuall
 2. If nothing is wrong, read the spool back and write everything in ONE transaction (all or
    nothing), table by table in dependency order, in batches, with history rows (simple-history's
    bulk helpers) attributed to the user or carrying the command's change reason. Rules that need
-   the written rows (a published incident has a supporting citation) are checked inside that
-   transaction, with the model layer's own functions and messages; a dry run always rolls back.
+   the written rows (a published incident has a supporting citation and an actor) are checked
+   inside that transaction, with the model layer's own functions and messages; a dry run always
+   rolls back.
+
+A format-v2 incidents.csv (perpetrator, occurred_from, occurred_to, date_precision) is converted as
+it is read: its dates become `occurred` (`convert_incidents`), its perpetrators rows of
+incident_actors (_LegacyActors), planned and written like that file's.
 
 Model rules are applied here, in bulk, rather than through `full_clean()`, which costs queries
 per row (Incident.clean, Source.clean, every CheckConstraint). The database constraints remain the

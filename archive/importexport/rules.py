@@ -9,7 +9,8 @@ may point further down its own file (a site's parent, the citation a citation co
 checked in `finish_<table>`, once the whole file is planned.
 They mirror the models' `clean()` rules without their per-row queries, and word them with the
 model layer's messages (archive.models: NEEDS_REASON, CITED_TEXT_IS_EVIDENCE; a published
-incident's citation is checked once, after writing, with `Incident.objects.uncited()`).
+incident's citation and actor are checked once, after writing, with `Incident.objects.uncited()`
+and NEEDS_ACTOR). An incident's bounds come from `Incident.set_bounds()` and its message.
 """
 
 from __future__ import annotations

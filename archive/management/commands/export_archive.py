@@ -1,4 +1,5 @@
-"""Write the whole archive as CSV files (one per table) and a manifest into a folder.
+"""Write the whole archive as CSV files (one per table) and a manifest into a folder, in the
+current format (version 3: incident_actors.csv, incidents.csv's EDTF `occurred`; docs/csv-format.md).
 
 Safe to re-run: the files are rewritten from the database, in natural-key order, so exporting the
 same records twice gives byte-identical files. Synthetic (benchmark) records are never exported:

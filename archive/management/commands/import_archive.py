@@ -1,10 +1,13 @@
 """Import a folder of archive CSV files (as written by export_archive), all or nothing.
 
-Files are read in dependency order (sites, actors, sources, monuments, incidents, citations,
-figures, images); rows are matched by natural key, so re-running with the same files changes nothing.
-An incident's assessment is derived, never read: the import derives it again from the citations it
-writes. If any row of any file is wrong, nothing is written and every problem is listed as
-`file:line: column: what is wrong`. `--dry-run` reports what would change and writes nothing.
+Files are read in dependency order (sites, actors, sources, monuments, incidents, incident_actors,
+citations, figures, images); rows are matched by natural key, so re-running with the same files
+changes nothing. An incident's assessment is derived, never read: the import derives it again from
+the citations it writes; so are the bounds of when it happened, from its EDTF `occurred`. A folder
+of format v2 (incidents.csv with perpetrator and occurred_from/occurred_to/date_precision) is
+converted as it is read (docs/csv-format.md, "Files of format v2"). If any row of any file is
+wrong, nothing is written and every problem is listed as `file:line: column: what is wrong`.
+`--dry-run` reports what would change and writes nothing.
 
 Files of any size: they are read row by row (CSV_IMPORT_MAX_BYTES limits admin uploads only), and
 everything is checked before the one write transaction begins, so on SQLite curators are kept
