@@ -2,11 +2,14 @@
 
     .venv/bin/python bench/csv_import.py [--rows 50000] [--database-url URL] [--repeat 3]
 
-1. Speed: a generated incidents.csv imported by the archive's engine (archive.importexport.engine:
-   streamed from disk, every cell parsed and checked, natural keys resolved in bulk, history rows)
-   and by plain `bulk_create` (csv.DictReader, three dicts of slugs, incidents and their monument
-   links, no checks, no history: the floor), and — unless --skip-default — by django-import-export's
-   default `ModelResource`, row by row. Printed as rows per second and as the ratio to bulk_create
+1. Speed: a generated incidents.csv and its incident_actors.csv (each incident's perpetrator, and a
+   supporting force for one in four) imported by the archive's engine (archive.importexport.engine:
+   streamed from disk, every cell parsed and checked, EDTF dates parsed and their bounds derived,
+   natural keys resolved in bulk, history rows) and by plain `bulk_create` (csv.DictReader, dicts of
+   slugs, incidents with their bounds (archive.dates.parse_when, once per distinct value, as the
+   engine), their monument links and their actors, no checks, no history: the floor), and — unless
+   --skip-default — by django-import-export's default `ModelResource`, row by row (incidents.csv
+   only: it has no way to write their actors). Printed as rows per second and as the ratio to bulk_create
    (target: the engine ≥ 0.5×).
 2. Memory and lock: `import_archive`'s own code path (import_directory) run in a subprocess on a
    tenth of the file and on the whole file: its peak memory (max RSS, so the interpreter and Django
@@ -38,9 +41,28 @@ sys.path.insert(0, str(ROOT))
 KINDS = ["destruction", "damage", "looting", "killing", "attack", "control_change", "other"]
 ASSESSMENTS = ["confirmed", "corroborated", "single_source", "contested", "unverified"]
 INCIDENT_HEADER = [
-    "slug", "title", "kind", "site", "monuments", "perpetrator", "victims", "occurred_from",
-    "occurred_to", "date_precision", "date_wording", "assessment", "status", "description",
+    "slug", "title", "kind", "site", "monuments", "victims", "occurred", "date_wording", "assessment",
+    "status", "description",
 ]  # fmt: skip
+ACTOR_HEADER = ["incident", "actor", "role"]
+
+
+def occurred(i):
+    """A mix of EDTF values as the sources give them: mostly days, then months, intervals, open
+    ends, approximate months, and some undated incidents."""
+    month, day = 1 + i % 12, 1 + i % 28
+    kind = i % 20
+    if kind < 12:
+        return f"2015-{month:02d}-{day:02d}"
+    if kind < 15:
+        return f"2016-{month:02d}"
+    if kind < 17:
+        return f"2015-{month:02d}/2016-03"
+    if kind == 17:
+        return f"../2016-{month:02d}-{day:02d}"
+    if kind == 18:
+        return f"2016-{month:02d}~"
+    return ""
 
 
 def say(line):
@@ -79,8 +101,9 @@ def setup(database_url):
 
 
 def write_files(args, folder: Path) -> dict[str, Path]:
-    """sites.csv, actors.csv, monuments.csv in `folder`; incidents.csv (all rows) in `folder`/all
-    and its first tenth in `folder`/tenth. Written row by row: the generator holds no rows."""
+    """sites.csv, actors.csv, monuments.csv in `folder`; incidents.csv and incident_actors.csv (all
+    rows) in `folder`/all and their first tenth in `folder`/tenth. Written row by row: the
+    generator holds no rows."""
     from archive.importexport.csvfile import write_csv
 
     def write(path, header, rows):
@@ -91,7 +114,6 @@ def write_files(args, folder: Path) -> dict[str, Path]:
 
     def incidents(count):
         for i in range(count):
-            day = 1 + i % 28
             linked = ";".join(sorted({f"monument-{(i * 7 + k) % args.monuments}" for k in range(1 + i % 3)}))
             yield [
                 f"incident-{i:07d}",
@@ -99,16 +121,19 @@ def write_files(args, folder: Path) -> dict[str, Path]:
                 KINDS[i % len(KINDS)],
                 f"site-{i % args.sites}",
                 linked,
-                f"actor-{i % args.actors}",
                 "",
-                f"2015-{1 + i % 12:02d}-{day:02d}",
-                f"2015-{1 + i % 12:02d}-{day:02d}",
-                "day",
+                occurred(i),
                 "on Thursday" if i % 5 == 0 else "",
                 ASSESSMENTS[i % len(ASSESSMENTS)],
                 "draft",
                 f"Generated incident number {i}, reported by activists.",
             ]
+
+    def actors(count):
+        for i in range(count):
+            yield [f"incident-{i:07d}", f"actor-{i % args.actors}", "perpetrator"]
+            if i % 4 == 0:
+                yield [f"incident-{i:07d}", f"actor-{(i + 1) % args.actors}", "supporting"]
 
     sites = (
         [f"site-{i}", f"Site {i} \u062a\u062f\u0645\u0631", "Syria", f"{34 + i / 100:.6f}", f"{38 + i / 100:.6f}"]
@@ -127,7 +152,11 @@ def write_files(args, folder: Path) -> dict[str, Path]:
             ([f"monument-{i}", f"site-{i % args.sites}", f"Monument {i}", "temple"] for i in range(args.monuments)),
         ),
         "incidents": write(folder / "all" / "incidents.csv", INCIDENT_HEADER, incidents(args.rows)),
+        "incident_actors": write(folder / "all" / "incident_actors.csv", ACTOR_HEADER, actors(args.rows)),
         "tenth": write(folder / "tenth" / "incidents.csv", INCIDENT_HEADER, incidents(max(1, args.rows // 10))),
+        "tenth_actors": write(
+            folder / "tenth" / "incident_actors.csv", ACTOR_HEADER, actors(max(1, args.rows // 10))
+        ),
     }  # fmt: skip
 
 
@@ -135,9 +164,9 @@ def delete_rows(everything=False):
     """Empty the incidents (and with `everything`, every archive table), history included."""
     from django.db import connection, transaction
 
-    from archive.models import Actor, Citation, Image, Incident, Monument, Site, Source
+    from archive.models import Actor, Citation, Image, Incident, IncidentActor, Monument, Site, Source
 
-    models = [Image, Citation, Incident] + ([Monument, Source, Actor, Site] if everything else [])
+    models = [Image, Citation, IncidentActor, Incident] + ([Monument, Source, Actor, Site] if everything else [])
     tables = []
     for model in models:
         history = model.history.model
@@ -154,9 +183,11 @@ def run_engine(files):
     from archive.importexport.csvfile import CSVFile
     from archive.importexport.engine import import_tables
 
-    source = CSVFile("incidents.csv", files["incidents"])
-    source.scan()
-    report = import_tables({"incidents": source}, reason="bench")
+    sources = {}
+    for key in ("incidents", "incident_actors"):
+        sources[key] = CSVFile(f"{key}.csv", files[key])
+        sources[key].scan()
+    report = import_tables(sources, reason="bench")
     if not report.ok:
         raise SystemExit("engine refused the file:\n" + "\n".join(str(p) for p in report.problems[:10]))
 
@@ -164,26 +195,30 @@ def run_engine(files):
 def run_bulk_create(files):
     from django.db import transaction
 
-    from archive.models import Actor, Incident, Monument, Site
+    from archive.dates import parse_when
+    from archive.models import Actor, Incident, IncidentActor, Monument, Site
 
     sites = dict(Site.objects.values_list("slug", "pk"))
     actors = dict(Actor.objects.values_list("slug", "pk"))
     monuments = dict(Monument.objects.values_list("slug", "pk"))
+    bounds = {}
     Through = Incident.monuments.through
     incidents, links = [], []
     with files["incidents"].open(encoding="utf-8", newline="") as stream:
         for row in csv.DictReader(stream):
+            if row["occurred"] not in bounds:
+                bounds[row["occurred"]] = parse_when(row["occurred"]).stored_bounds
+            occurred_from, occurred_to = bounds[row["occurred"]]
             incidents.append(
                 Incident(
                     slug=row["slug"],
                     title=row["title"],
                     kind=row["kind"],
                     site_id=sites[row["site"]],
-                    perpetrator_id=actors[row["perpetrator"]],
                     victims=row["victims"],
-                    occurred_from=row["occurred_from"],
-                    occurred_to=row["occurred_to"],
-                    date_precision=row["date_precision"],
+                    occurred=row["occurred"],
+                    occurred_from=occurred_from,
+                    occurred_to=occurred_to,
                     date_wording=row["date_wording"],
                     assessment=row["assessment"],
                     status=row["status"],
@@ -191,6 +226,8 @@ def run_bulk_create(files):
                 )
             )
             links.append([monuments[slug] for slug in row["monuments"].split(";") if slug])
+    with files["incident_actors"].open(encoding="utf-8", newline="") as stream:
+        roles = [(row["incident"], actors[row["actor"]], row["role"]) for row in csv.DictReader(stream)]
     with transaction.atomic():
         Incident.objects.bulk_create(incidents, batch_size=500)
         Through.objects.bulk_create(
@@ -201,16 +238,20 @@ def run_bulk_create(files):
             ],
             batch_size=500,
         )
+        pks = {incident.slug: incident.pk for incident in incidents}
+        IncidentActor.objects.bulk_create(
+            [IncidentActor(incident_id=pks[slug], actor_id=actor, role=role) for slug, actor, role in roles],
+            batch_size=500,
+        )
 
 
 def default_resource():
     from import_export import fields, resources, widgets
 
-    from archive.models import Actor, Incident, Monument, Site
+    from archive.models import Incident, Monument, Site
 
     class DefaultIncidentResource(resources.ModelResource):
         site = fields.Field("site", "site", widgets.ForeignKeyWidget(Site, "slug"))
-        perpetrator = fields.Field("perpetrator", "perpetrator", widgets.ForeignKeyWidget(Actor, "slug"))
         monuments = fields.Field("monuments", "monuments", widgets.ManyToManyWidget(Monument, ";", "slug"))
 
         class Meta:
