@@ -14,8 +14,10 @@ gets a first history row, with this command as the reason, holding those derived
 nothing: any problem rolls the whole load back.
 """
 
+import json
 from pathlib import Path
 
+from django.apps import apps
 from django.conf import settings
 from django.core import serializers
 from django.core.exceptions import ValidationError
@@ -25,7 +27,7 @@ from django.db import transaction
 from simple_history.utils import get_history_manager_for_model
 
 from archive.importexport.engine import analyze
-from archive.models import Citation, Incident, IncidentActor, Status
+from archive.models import Citation, Incident, IncidentActor, Source, Status
 from archive.models.incidents import NEEDS_ACTOR, NEEDS_CITATION
 
 
@@ -44,6 +46,7 @@ class Command(BaseCommand):
         except (OSError, UnicodeDecodeError) as error:
             raise CommandError(f"{path}: cannot be read ({error}).") from None
 
+        self.check_sources(data, path)
         try:
             with transaction.atomic():
                 added, kept = self.add_new_objects(data)
@@ -64,6 +67,21 @@ class Command(BaseCommand):
                 self.style.SUCCESS(f"Nothing to add: all {kept} object(s) of {path.name} are already in the archive.")
             )
 
+    def check_sources(self, data, path):
+        """The record cites the seed articles, which import_seeds loads: say so if they are missing."""
+        try:
+            objects = json.loads(data)
+            cited = {tuple(entry["fields"]["source"]) for entry in objects if entry.get("model") == "archive.citation"}
+        except (ValueError, TypeError, KeyError, AttributeError):
+            return  # the deserializer reports what is wrong with the file
+        stored = set(Source.objects.filter(slug__in=[key[0] for key in cited]).values_list("slug", flat=True))
+        missing = sorted(key[0] for key in cited if key[0] not in stored)
+        if missing:
+            raise CommandError(
+                f"{path}: nothing was added: the record cites sources that are not in the archive "
+                f"({', '.join(missing)}). Load the seed articles first: manage.py import_seeds."
+            )
+
     def add_new_objects(self, data):
         """Save the fixture's objects that are not in the archive (by natural key); leave the others."""
         added, kept, deferred = [], 0, []
@@ -71,6 +89,9 @@ class Command(BaseCommand):
             if deserialized.object.pk is not None:
                 kept += 1  # already in the archive (found by natural key): leave it as it is
                 continue
+            # The history rows are written once everything is derived (record_history), not
+            # when the monuments are set on a half-made incident.
+            deserialized.object.skip_history_when_saving = True
             deserialized.save()
             added.append(deserialized.object)
             if deserialized.deferred_fields:
@@ -109,7 +130,32 @@ class Command(BaseCommand):
             by_model.setdefault(type(instance), []).append(instance)
         if Incident in by_model:  # re-read: bounds and assessments were written after the objects
             by_model[Incident] = list(Incident._base_manager.filter(pk__in=[i.pk for i in by_model[Incident]]))
+        reason = f"load_curated_record {name}"
         for model, instances in by_model.items():
-            get_history_manager_for_model(model).bulk_history_create(
-                instances, default_change_reason=f"load_curated_record {name}"
-            )
+            for instance in instances:
+                instance.__dict__.pop("skip_history_when_saving", None)
+            get_history_manager_for_model(model).bulk_history_create(instances, default_change_reason=reason)
+        if Incident in by_model:
+            self.record_monuments_history([incident.pk for incident in by_model[Incident]], reason)
+
+    def record_monuments_history(self, incident_ids, reason):
+        """The monuments of each added incident, in its first history row (what simple-history
+        records for a many-to-many field on save, and bulk_history_create does not)."""
+        Through = Incident.monuments.through
+        HistoricalMonuments = apps.get_model(Incident._meta.app_label, f"Historical{Incident.__name__}_monuments")
+        rows = {
+            row.id: row
+            for row in Incident.history.filter(id__in=incident_ids, history_change_reason=reason).order_by("history_id")
+        }
+        HistoricalMonuments.objects.bulk_create(
+            [
+                HistoricalMonuments(
+                    history=rows[link.incident_id],
+                    id=link.id,
+                    incident_id=link.incident_id,
+                    monument_id=link.monument_id,
+                )
+                for link in Through.objects.filter(incident_id__in=incident_ids)
+            ],
+            batch_size=500,
+        )
