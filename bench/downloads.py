@@ -36,10 +36,14 @@ TARGET = 2.0
 
 PUBLISHED = "i.status = 'published'"
 INCIDENT_SQL = f"""
-    SELECT i.id, i.slug, i.title, i.kind, s.slug, a.slug, i.victims, i.occurred_from, i.occurred_to,
-           i.date_precision, i.date_wording, i.assessment, i.description, s.latitude, s.longitude
-    FROM archive_incident i JOIN archive_site s ON s.id = i.site_id JOIN archive_actor a ON a.id = i.perpetrator_id
+    SELECT i.id, i.slug, i.title, i.kind, s.slug, i.victims, i.occurred, i.occurred_from, i.occurred_to,
+           i.date_wording, i.assessment, i.description, s.latitude, s.longitude
+    FROM archive_incident i JOIN archive_site s ON s.id = i.site_id
     WHERE {PUBLISHED} ORDER BY i.occurred_from, i.slug
+"""
+INCIDENT_ACTORS_SQL = """
+    SELECT ia.incident_id, ia.role, a.slug
+    FROM archive_incidentactor ia JOIN archive_actor a ON a.id = ia.actor_id ORDER BY ia.id
 """
 INCIDENT_COUNTS_SQL = f"""
     SELECT c.incident_id, COUNT(*), COUNT(DISTINCT CASE WHEN c.stance = 'supports' THEN so.origin END)
@@ -82,7 +86,7 @@ DOWNLOADS = [
     ("sources JSON", "/sources/download/json/", "sources", "json"),
 ]
 INCIDENT_COLUMNS = (
-    "slug title kind site monuments perpetrator victims occurred_from occurred_to date_precision date_wording "
+    "slug title kind site monuments actors victims occurred earliest latest precision date_wording "
     "assessment description citations independent_origins url"
 ).split()
 SOURCE_COLUMNS = (
@@ -171,16 +175,24 @@ def write_records(sink, fmt, columns, records):
 
 def raw_incidents(fmt, base):
     """The incident download done by hand: the same rows and columns, read with a plain DB-API cursor
-    (incidents, their citation counts, monuments and, for JSON, cited passages), written with the
-    csv module or json.dumps. Every synthetic monument is public, so no monument is filtered out."""
+    (incidents, their citation counts, monuments, actors and, for JSON, cited passages), written with the
+    csv module or json.dumps. The precision comes from the EDTF value, parsed once per distinct value
+    as the download does (archive.views.when). Every synthetic monument is public, so no monument is filtered out."""
     from django.db import connection
 
+    from archive.dates import NO_EARLIER, NO_LATER
+    from archive.views.when import when_of
+
+    open_start, open_end = NO_EARLIER.isoformat(), NO_LATER.isoformat()  # as iso() gives them
     sink = Sink()
     with connection.cursor() as cursor:
         counts = {pk: (n, origins) for pk, n, origins in rows_of(cursor, INCIDENT_COUNTS_SQL)}
         monuments = {}
         for incident, slug, latitude, longitude in rows_of(cursor, INCIDENT_MONUMENTS_SQL):
             monuments.setdefault(incident, []).append((slug, point(latitude, longitude)))
+        actors = {}
+        for incident, role, slug in rows_of(cursor, INCIDENT_ACTORS_SQL):
+            actors.setdefault(incident, []).append((role, slug))
         passages = {}
         if fmt != "csv":
             for incident, source, quote, start, end, claimant, evidence_kind, stance in rows_of(
@@ -200,29 +212,33 @@ def raw_incidents(fmt, base):
 
         def records():
             for row in rows_of(cursor, INCIDENT_SQL):
-                pk, slug = row[0], row[1]
+                pk, slug, title, kind, site, victims, occurred, first, last, wording, assessment, description = row[:12]
                 places = monuments.get(pk, [])
+                roles = actors.get(pk, [])
                 n, origins = counts.get(pk, (0, 0))
+                # A bound the sources do not give is empty (the sentinels of archive.dates, as stored).
+                earliest = "" if iso(first) == open_start else iso(first)
+                latest = "" if iso(last) == open_end else iso(last)
+                precision = when_of(occurred).precision
                 if fmt == "csv":
                     yield (
                         [
-                            *row[1:5], ";".join(p[0] for p in places), *row[5:7], iso(row[7]), iso(row[8]),
-                            *row[9:13], n, origins, f"{base}{slug}/",
+                            slug, title, kind, site, ";".join(p[0] for p in places),
+                            ";".join(f"{role}:{actor}" for role, actor in roles), victims, occurred, earliest,
+                            latest, precision, wording, assessment, description, n, origins, f"{base}{slug}/",
                         ],
                         None,
                     )  # fmt: skip
                     continue
-                record = dict(zip(INCIDENT_COLUMNS[:13], (*row[1:5], None, *row[5:13]), strict=True))
-                record.update(
-                    monuments=[p[0] for p in places],
-                    occurred_from=iso(row[7]),
-                    occurred_to=iso(row[8]),
-                    citations=n,
-                    independent_origins=origins,
-                    url=f"{base}{slug}/",
-                    cited_passages=passages.get(pk, []),
-                )
-                yield record, geometry([p[1] for p in places] or [point(row[13], row[14])])
+                record = {
+                    "slug": slug, "title": title, "kind": kind, "site": site, "monuments": [p[0] for p in places],
+                    "actors": [{"actor": actor, "role": role} for role, actor in roles], "victims": victims,
+                    "occurred": occurred, "earliest": earliest or None, "latest": latest or None,
+                    "precision": precision, "date_wording": wording, "assessment": assessment,
+                    "description": description, "citations": n, "independent_origins": origins,
+                    "url": f"{base}{slug}/", "cited_passages": passages.get(pk, []),
+                }  # fmt: skip
+                yield record, geometry([p[1] for p in places] or [point(row[12], row[13])])
 
         write_records(sink, fmt, INCIDENT_COLUMNS, records())
     return sink.size

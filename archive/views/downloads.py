@@ -19,11 +19,13 @@ from django.http import Http404, HttpResponseBadRequest, StreamingHttpResponse
 from django.urls import reverse
 from django.views.decorators.http import require_safe
 
+from ..dates import NO_EARLIER, NO_LATER
 from ..filters import IncidentFilter
 from ..importexport.escaping import escape_cell
 from ..importexport.tables import format_value
-from ..models import Citation, Incident, Monument, Site, Source
+from ..models import Citation, Incident, IncidentActor, Monument, Site, Source
 from ..models.assessment import claim_origin, corroborating
+from .when import when_of
 
 # Rows per database chunk and per piece of the response (a few hundred kB).
 CHUNK_SIZE = 2000
@@ -34,11 +36,12 @@ INCIDENT_COLUMNS = [
     "kind",
     "site",
     "monuments",
-    "perpetrator",
+    "actors",
     "victims",
-    "occurred_from",
-    "occurred_to",
-    "date_precision",
+    "occurred",
+    "earliest",
+    "latest",
+    "precision",
     "date_wording",
     "assessment",
     "description",
@@ -127,8 +130,8 @@ def source_download(request, fmt):
 # them (`_Alongside`): no query per chunk or per row, no list of ids sent back to the database.
 
 INCIDENT_FIELDS = (
-    "pk", "slug", "title", "kind", "site__slug", "perpetrator__slug", "victims", "occurred_from", "occurred_to",
-    "date_precision", "date_wording", "assessment", "description",
+    "pk", "slug", "title", "kind", "site__slug", "victims", "occurred", "occurred_from", "occurred_to",
+    "date_wording", "assessment", "description",
 )  # fmt: skip
 SOURCE_FIELDS = (
     "pk", "slug", "title", "publisher", "origin", "byline", "url", "published_on", "date_precision", "language",
@@ -220,6 +223,12 @@ def _incident_records(request, incidents, order, *, fmt):
         .order_by(*related_order)
         .values_list("incident_id", "monument_id")
     )
+    # Each incident's actors with their roles, in the order curated.
+    actors = _Alongside(
+        IncidentActor.objects.filter(incident__in=chosen)
+        .order_by(*related_order, "id")
+        .values_list("incident_id", "role", "actor__slug")
+    )
     cited = None
     if passages:
         cited = _Alongside(
@@ -238,18 +247,23 @@ def _incident_records(request, incidents, order, *, fmt):
     for batch in _batches(rows):
         records = []
         for (
-            pk, slug, title, kind, site, perpetrator, victims, occurred_from, occurred_to, date_precision,
-            date_wording, assessment, description,
+            pk, slug, title, kind, site, victims, occurred, occurred_from, occurred_to, date_wording, assessment,
+            description,
         ) in batch:  # fmt: skip
             places = sorted(monuments[monument] for _pk, monument in links.take(pk) if monument in monuments)
             counted = counts.take(pk)
             _pk, n, origins = counted[0] if counted else (pk, 0, 0)
+            roles = [(role, actor) for _pk, role, actor in actors.take(pk)]
+            # A bound the sources do not give is empty, never the stored sentinel (archive.dates).
+            earliest = "" if occurred_from == NO_EARLIER else occurred_from.isoformat()
+            latest = "" if occurred_to == NO_LATER else occurred_to.isoformat()
+            precision = when_of(occurred).precision
             if not passages:
                 records.append(
                     [
-                        slug, title, kind, site, ";".join([monument for monument, _point in places]), perpetrator,
-                        victims, occurred_from.isoformat(), occurred_to.isoformat(), date_precision, date_wording,
-                        assessment, description, str(n), str(origins), url(slug),
+                        slug, title, kind, site, ";".join([monument for monument, _point in places]),
+                        ";".join(f"{role}:{actor}" for role, actor in roles), victims, occurred, earliest, latest,
+                        precision, date_wording, assessment, description, str(n), str(origins), url(slug),
                     ]
                 )  # fmt: skip
                 continue
@@ -259,11 +273,12 @@ def _incident_records(request, incidents, order, *, fmt):
                 "kind": kind,
                 "site": site,
                 "monuments": [monument for monument, _point in places],
-                "perpetrator": perpetrator,
+                "actors": [{"actor": actor, "role": role} for role, actor in roles],
                 "victims": victims,
-                "occurred_from": occurred_from.isoformat(),
-                "occurred_to": occurred_to.isoformat(),
-                "date_precision": date_precision,
+                "occurred": occurred,
+                "earliest": earliest or None,
+                "latest": latest or None,
+                "precision": precision,
                 "date_wording": date_wording,
                 "assessment": assessment,
                 "description": description,
@@ -287,7 +302,7 @@ def _incident_records(request, incidents, order, *, fmt):
             geometry = _geometry([point for _slug, point in places] or [sites[site]]) if geojson else None
             records.append((record, geometry))
         yield records
-    for alongside in (counts, links, cited):
+    for alongside in (counts, links, actors, cited):
         if alongside is not None:
             alongside.finish()
 
