@@ -12,10 +12,13 @@ import math
 from dataclasses import dataclass, field
 from urllib.parse import urlencode
 
-from django.db.models import Count, Func, TextField
+from django.db.models import Count, Func, Prefetch, Q, TextField
+from django.db.models.functions import Substr
 from django.urls import reverse
 
-from .models import Condition, Incident, IncidentKind
+from .dates import NO_EARLIER, NO_LATER
+from .models import Condition, Incident, IncidentActor, IncidentKind
+from .views.when import when_of
 
 METRES_PER_DEGREE = 111_320
 CONDITION_ORDER = [Condition.DESTROYED, Condition.DAMAGED, Condition.INTACT, Condition.UNKNOWN]
@@ -186,10 +189,27 @@ def site_plan(monuments, width=640, max_height=460, margin=36):
 # --- Timeline ----------------------------------------------------------------------------------
 
 
+# Where a timeline may put an incident: in the month it began, when its sources give both ends
+# (`Incident.objects.dated()`) and its start to the month at least. The EDTF value says so: a day
+# or a month (2016-03-24, 2015-05, 2015-05/2016-03, 2016-03~) has "-0" or "-1" after the year; a
+# year (2015), a season (2015-21, spring) or a range that starts with one does not, and is not put
+# in January. The others are counted apart (`unplaced_counts`), never drawn at an invented date.
+START_MONTH = Substr("occurred", 5, 2)
+MONTH_KNOWN = Q(start_month__in=["-0", "-1"])
+UNDATED = Q(occurred_from=NO_EARLIER) | Q(occurred_to=NO_LATER)  # as Incident.objects.undated()
+
+
+def _placed(incidents):
+    return incidents.dated().annotate(start_month=START_MONTH).filter(MONTH_KNOWN)
+
+
 def month_counts(incidents):
-    """[('YYYY-MM', n), …] for the given (published) incidents, grouped in the database."""
+    """[('YYYY-MM', n), …] for the given (published) incidents, grouped in the database, each in
+    the month it began. Only incidents whose sources date them to the month, both ends given, are
+    counted: an undated or open-ended one has no month (`unplaced_counts` counts them)."""
     rows = (
-        incidents.order_by()
+        _placed(incidents)
+        .order_by()
         .annotate(month=YearMonth("occurred_from"))
         .values("month")
         .annotate(n=Count("pk"))
@@ -198,14 +218,38 @@ def month_counts(incidents):
     return [(row["month"], row["n"]) for row in rows]
 
 
+def unplaced_counts(incidents):
+    """(undated, coarse): how many of the given incidents a timeline cannot draw in a month —
+    undated or with an open end, and dated only to a year or a season. One query."""
+    counts = (
+        incidents.order_by()
+        .annotate(start_month=START_MONTH)
+        .aggregate(undated=Count("pk", filter=UNDATED), coarse=Count("pk", filter=~UNDATED & ~MONTH_KNOWN))
+    )
+    return counts["undated"], counts["coarse"]
+
+
 def control_changes(incidents):
-    """Published changes of control, oldest first, as plain tuples (so that they can be cached)."""
+    """Published changes of control whose sources date them to the month (as `month_counts`),
+    oldest first, as plain tuples (so that they can be cached): (site, first day, actor, title,
+    url, when) — `when` the sources' date in words. The actor is the incident's principal actor
+    (its first perpetrator, else its first actor)."""
+    links = IncidentActor.objects.select_related("actor").order_by("id")
     rows = (
-        incidents.filter(kind=IncidentKind.CONTROL_CHANGE)
-        .select_related("perpetrator", "site")
+        _placed(incidents)
+        .filter(kind=IncidentKind.CONTROL_CHANGE)
+        .select_related("site")
+        .prefetch_related(Prefetch("actor_links", queryset=links))
         .order_by("site__name", "occurred_from", "slug")[:500]
     )
-    return [(row.site.name, row.occurred_from, row.perpetrator.name, row.title, row.get_absolute_url()) for row in rows]
+    changes = []
+    for row in rows:
+        actor = row.principal_actor
+        name = actor.name if actor else ""
+        changes.append(
+            (row.site.name, row.occurred_from, name, row.title, row.get_absolute_url(), when_of(row.occurred).text)
+        )
+    return changes
 
 
 @dataclass
@@ -257,10 +301,21 @@ class Timeline:
     total: int
     first_month: str
     last_month: str
+    undated: int = 0  # incidents not drawn: undated, or with an open end
+    coarse: int = 0  # incidents not drawn: dated only to a year or a season
 
     @property
     def tick_end(self):
         return self.plot_bottom + 5
+
+    @property
+    def not_drawn(self):
+        return self.undated + self.coarse
+
+    @property
+    def drawn(self):
+        """Whether there is anything to draw (else only `undated` incidents, reported apart)."""
+        return bool(self.bars or self.periods)
 
 
 def _month_index(year, month):
@@ -285,10 +340,23 @@ def month_label(index):
     return datetime.date(index // 12, index % 12 + 1, 1).strftime("%b %Y")
 
 
-def timeline(counts, changes, extra_params=None, width=800):
-    """Lay out month bars (from `month_counts`) and periods of control (from `control_changes`)."""
+def empty_timeline(width=800, unplaced=(0, 0)):
+    """A timeline with nothing to draw: no incident is dated to the month (`unplaced` says why)."""
+    undated, coarse = unplaced
+    return Timeline(
+        width=width, height=40, plot_top=0, plot_bottom=0, plot_left=12, plot_right=width - 12, bars=[], periods=[],
+        lanes=[], plot_height=0, ticks=[], gridlines=[], legend=[], shade_plot=False, total=0,
+        first_month="", last_month="", undated=undated, coarse=coarse,
+    )  # fmt: skip
+
+
+def timeline(counts, changes, extra_params=None, width=800, unplaced=(0, 0)):
+    """Lay out month bars (from `month_counts`) and periods of control (from `control_changes`).
+    `unplaced` (from `unplaced_counts`) is reported beside the chart, never drawn. None when there
+    is nothing at all; a Timeline with nothing `drawn` when no incident can be put in a month."""
+    undated, coarse = unplaced
     if not counts and not changes:
-        return None
+        return empty_timeline(width, unplaced) if undated or coarse else None
     months = [tuple(int(part) for part in month.split("-")) for month, _ in counts]
     months += [(day.year, day.month) for _, day, *_ in changes]
     first = min(_month_index(*m) for m in months)
@@ -338,16 +406,18 @@ def timeline(counts, changes, extra_params=None, width=800):
         lane_y = lanes_top + lane * lane_stride + 16
         lanes.append((site, lane_y - 5))
         rows = [row for row in changes if row[0] == site]
-        for position, (_, day, actor, title, url) in enumerate(rows):
+        for position, (_, day, actor, title, url, *when) in enumerate(rows):
+            # Said as the sources date it (“May 2015”), not as the first day it allows.
+            since = when[0] if when else f"{day.day} {day:%B %Y}"
             colour = colours.setdefault(actor, CONTROL_COLOURS[len(colours) % len(CONTROL_COLOURS)])
             start_x = plot_left + (_month_index(day.year, day.month) - first + (day.day - 1) / 31) * step
             if position + 1 < len(rows):
-                following = rows[position + 1][1]
+                following, following_when = rows[position + 1][1], rows[position + 1][5:]
                 stop_x = (
                     plot_left
                     + (_month_index(following.year, following.month) - first + (following.day - 1) / 31) * step
                 )
-                until = f"until {following.day} {following:%B %Y}"
+                until = f"until {following_when[0] if following_when else f'{following.day} {following:%B %Y}'}"
             else:
                 stop_x, until = end_x, "to the end of the record"
             period_width = max(stop_x - start_x, 1)
@@ -359,7 +429,7 @@ def timeline(counts, changes, extra_params=None, width=800):
                     height=lane_height,
                     actor=actor,
                     colour=colour,
-                    title=f"{site}: held by {actor} from {day.day} {day:%B %Y} {until} ({title})",
+                    title=f"{site}: held by {actor} from {since} {until} ({title})",
                     url=url,
                     show_label=period_width >= 6.5 * len(actor) + 8,
                 )
@@ -407,6 +477,8 @@ def timeline(counts, changes, extra_params=None, width=800):
         total=sum(n for _, n in counts),
         first_month=month_name(first),
         last_month=month_name(last),
+        undated=undated,
+        coarse=coarse,
     )
 
 

@@ -44,38 +44,40 @@ def build(count):
 
 # Bounds, with the queries they allow.
 PAGES = [
-    # version fingerprint (3), counts (2), monuments + actors counts (2), latest + their monuments (2),
-    # located monuments with condition (1), month counts + changes of control (2)
-    ("/", 12),
-    # site, version (3), monuments with condition (1), count (1), timeline (2)
-    ("/sites/palmyra/", 8),
+    # version fingerprint (3), counts (2), monuments + actors counts (2), latest + their monuments and
+    # actors (3), located monuments with condition (1), month counts, changes of control + their actors,
+    # the incidents not drawn (4)
+    ("/", 15),
+    # site, version (3), monuments with condition (1), count (1), timeline (4)
+    ("/sites/palmyra/", 10),
     # site, located monuments with condition
     ("/sites/palmyra/plan.svg", 2),
-    # version (3), month counts + changes of control (2)
-    ("/timeline.svg", 5),
-    # choices of site, monument, perpetrator (3), the page's keys, its rows + their monuments (3),
-    # version (3) and count (1)
-    ("/incidents/", 10),
-    ("/incidents/?page=last&ordering=-date", 10),
-    # plus the look-ups of the chosen site, monument and perpetrator (3), less the rows' monuments
-    # (none of the matching incidents has several)
+    # version (3), month counts, changes of control + their actors, the incidents not drawn (4)
+    ("/timeline.svg", 7),
+    # choices of site, monument, perpetrator (3), the page's keys, its rows + their monuments and
+    # actors (4), version (3) and count (1)
+    ("/incidents/", 11),
+    ("/incidents/?page=last&ordering=-date", 11),
+    # plus the look-ups of the chosen site, monument and perpetrator (3), less the rows' monuments and
+    # actors (none of the matching incidents has several)
     ("/incidents/?kind=destruction&site=palmyra&monument=m1&perpetrator=a0&date_from=2015-01-01&q=Bel", 11),
     # the page's keys, rows with condition, their images, capped count
     ("/monuments/", 4),
-    # monument, the page's keys, rows, their monuments, their citations, their figures, version (3),
-    # count, images
-    ("/monuments/m1/", 11),
-    # incident with counts, its monuments with condition, citations with sources, their figures, images,
-    # the figures table
-    ("/incidents/i001/", 6),
+    # monument, the page's keys, rows, their monuments, their actors, their citations, their figures,
+    # version (3), count, images
+    ("/monuments/m1/", 12),
+    # incident with counts, its actors, its monuments with condition, citations with sources, their
+    # figures, images, the figures table
+    ("/incidents/i001/", 7),
     # the page's keys, rows with their counts, version (3), count
     ("/sources/", 6),
     # source, its published citations with their incidents
     ("/sources/s0/", 2),
     # rows, capped count
     ("/actors/", 2),
-    # actor, the page's keys, rows, their monuments, version (3), count
-    ("/actors/a0/", 8),
+    # actor, the page's keys, rows, their monuments, their actors, version (3), count, whether it is
+    # a perpetrator (for the link to the filtered list)
+    ("/actors/a0/", 10),
 ]
 
 

@@ -3,10 +3,11 @@
 import re
 
 from django import template
-from django.utils.html import format_html
+from django.utils.html import format_html, format_html_join
 from django.utils.safestring import mark_safe
 
 from ..models import Condition, DatePrecision
+from ..views.when import incident_when
 
 register = template.Library()
 
@@ -32,10 +33,58 @@ def precise_date(day, precision=DatePrecision.DAY):
 
 @register.filter
 def incident_dates(incident):
-    """When an incident happened, as a range when the sources give one."""
-    start = _format(incident.occurred_from, incident.date_precision)
-    end = _format(incident.occurred_to, incident.date_precision)
-    return start if start == end else f"{start} – {end}"
+    """When an incident happened, as its sources give it: “10–11 December 2016”, “by 24 March
+    2016”, “Undated”. Never a bound the sources do not give (archive.dates.When)."""
+    return incident_when(incident).text
+
+
+# A day, a month or a year: the EDTF value is itself a valid HTML datetime.
+_HTML_DATETIME = re.compile(r"\d{4}(-\d{2}(-\d{2})?)?")
+
+
+@register.filter(name="incident_when")
+def incident_when_html(incident):
+    """The incident's date as HTML: a <time> with a machine-readable datetime when the EDTF value
+    is a plain day, month or year (else the first day of a range whose start is given), and a
+    plain <span> when the sources give no start — never an invented bound."""
+    when = incident_when(incident)
+    if _HTML_DATETIME.fullmatch(when.edtf):
+        return format_html('<time datetime="{}">{}</time>', when.edtf, when.text)
+    if when.earliest is not None:
+        return format_html('<time datetime="{}">{}</time>', when.earliest.isoformat(), when.text)
+    return format_html('<span class="when-{}">{}</span>', when.precision, when.text)
+
+
+def _role_text(actor, label):
+    return f"{actor.name} ({label.lower()})"
+
+
+@register.filter
+def actor_roles_text(incident):
+    """“Islamic State (perpetrator); Russia (supporting force)”, as plain text."""
+    return "; ".join(_role_text(actor, label) for actor, label in incident.actor_roles)
+
+
+@register.filter
+def actor_roles(incident):
+    """Each actor of the incident linked to its page, with its role: “Islamic State
+    (perpetrator); Russia (supporting force)”. Reads `actor_links` (prefetch `actor_links__actor`)."""
+    return format_html_join(
+        "; ",
+        '<a href="{}">{}</a> <span class="role role-{}">({})</span>',
+        (
+            (link.actor.get_absolute_url(), link.actor.name, link.role, link.get_role_display().lower())
+            for link in incident.actor_links.all()
+        ),
+    )
+
+
+@register.filter
+def roles_of(incident, actor):
+    """The roles `actor` has in `incident`, in words: “perpetrator”, “supporting force”."""
+    return ", ".join(
+        link.get_role_display().lower() for link in incident.actor_links.all() if link.actor_id == actor.pk
+    )
 
 
 @register.filter

@@ -17,11 +17,35 @@ from django.views.decorators.http import require_safe
 
 from .. import charts
 from ..filters import IncidentFilter
-from ..models import Actor, Assessment, Citation, Figure, Image, Incident, Monument, Presentation, Site, Source
+from ..models import (
+    Actor,
+    ActorRole,
+    Assessment,
+    Citation,
+    Figure,
+    Image,
+    Incident,
+    IncidentActor,
+    Monument,
+    Presentation,
+    Site,
+    Source,
+)
 from .aggregates import cached, data_version
-from .paging import DATE, BadCursor, Key, KeysetPaginator
+from .paging import BOUND, DATE, BadCursor, Key, KeysetPaginator
 
 INCIDENT_PAGE_SIZE = 50
+# What each role means, for the methodology page (every ActorRole must have one).
+ROLE_MEANINGS = {
+    ActorRole.PERPETRATOR: "The sources say the actor did it: blew up the temple, shelled the quarter, seized the "
+    "town.",
+    ActorRole.SUPPORTING: "The sources say the actor fought beside the perpetrator or made the act possible: air "
+    "cover, allied militias.",
+    ActorRole.CLAIMED: "The actor claimed responsibility, in a statement or its own media; the claim is recorded as "
+    "a claim, not as established.",
+    ActorRole.ACCUSED: "A claimant in the sources accuses the actor (“activists accused government forces”); the "
+    "accusation is the claimant's, not the archive's.",
+}
 NESTED_PAGE_SIZE = 20
 LATEST = 10
 
@@ -36,9 +60,18 @@ def _page(paginator, queryset, request, prepare=None, count_key=None):
 
 
 def _incident_paginator(size=INCIDENT_PAGE_SIZE, descending=False):
+    # occurred_from holds NO_EARLIER for an undated incident or an open start: the cursor names it
+    # without the sentinel day (paging.BOUND), and such rows sort first, oldest first.
     return KeysetPaginator(
-        [Key("occurred_from", descending=descending, parse=DATE), Key("slug", descending=descending)], size=size
-    )
+        [Key("occurred_from", descending=descending, parse=BOUND.parse, format=BOUND.format),
+         Key("slug", descending=descending)],
+        size=size,
+    )  # fmt: skip
+
+
+def _actor_links():
+    """An incident's actors with their roles, in the order curated (Incident.actor_roles reads them)."""
+    return Prefetch("actor_links", queryset=IncidentActor.objects.select_related("actor").order_by("id"))
 
 
 def _citation_cards(citations):
@@ -47,7 +80,7 @@ def _citation_cards(citations):
 
 
 def _incident_rows(queryset):
-    return queryset.select_related("site", "perpetrator").prefetch_related("monuments").with_counts()
+    return queryset.select_related("site").prefetch_related("monuments", _actor_links()).with_counts()
 
 
 def _incidents_with_citations(queryset):
@@ -59,8 +92,12 @@ def _timeline(version, site=None):
     """Incidents per month and periods of control, for the whole archive or one site (cached)."""
     incidents = charts.published_incidents(site)
     name = f"timeline:{site.pk if site else 'all'}"
-    counts, changes = cached(name, lambda: (charts.month_counts(incidents), charts.control_changes(incidents)), version)
-    return charts.timeline(counts, changes, extra_params={"site": site.slug} if site else None)
+    counts, changes, unplaced = cached(
+        name,
+        lambda: (charts.month_counts(incidents), charts.control_changes(incidents), charts.unplaced_counts(incidents)),
+        version,
+    )
+    return charts.timeline(counts, changes, extra_params={"site": site.slug} if site else None, unplaced=unplaced)
 
 
 def _plans(monuments):
@@ -136,7 +173,7 @@ def timeline_svg(request):
     site = None
     if request.GET.get("site"):
         site = get_object_or_404(Site.objects.public(), slug=request.GET["site"])
-    timeline = _timeline(data_version(), site)
+    timeline = _timeline(data_version(), site) or charts.empty_timeline()
     svg = render_to_string("includes/timeline.svg", {"timeline": timeline, "site": site, "standalone": True})
     return HttpResponse(svg, content_type="image/svg+xml; charset=utf-8")
 
@@ -188,7 +225,7 @@ def incident_list(request):
 @require_safe
 def incident_detail(request, slug):
     incident = get_object_or_404(
-        Incident.objects.public().with_counts().select_related("site", "perpetrator"), slug=slug
+        Incident.objects.public().with_counts().select_related("site").prefetch_related(_actor_links()), slug=slug
     )
     context = {
         "incident": incident,
@@ -255,9 +292,12 @@ def actor_list(request):
 @require_safe
 def actor_detail(request, slug):
     actor = get_object_or_404(Actor.objects.public(), slug=slug)
-    incidents = Incident.objects.public().filter(perpetrator=actor)
+    incidents = Incident.objects.public().with_actor(actor)
     page = _page(_incident_paginator(), incidents, request, prepare=_incident_rows, count_key=f"actor:{actor.pk}")
-    return render(request, "archive/actor_detail.html", {"actor": actor, "page": page})
+    # The incident list's filter names perpetrators only: link to it when the actor is one.
+    is_perpetrator = incidents.with_perpetrator(actor).exists() if page.count else False
+    context = {"actor": actor, "page": page, "is_perpetrator": is_perpetrator}
+    return render(request, "archive/actor_detail.html", context)
 
 
 @require_safe
@@ -268,5 +308,6 @@ def methodology(request):
     context = {
         "rules": [(Assessment(level).label, level, text) for level, text in RULES],
         "presentations": Presentation.choices,
+        "roles": [(role.value, role.label, ROLE_MEANINGS[role]) for role in ActorRole],
     }
     return render(request, "archive/methodology.html", context)

@@ -16,6 +16,8 @@ from dataclasses import dataclass
 from django.db.models import F, Q
 from django.http import Http404
 
+from ..dates import NO_EARLIER, NO_LATER
+
 COUNT_CAP = 1000
 SEPARATOR = "~"
 
@@ -26,12 +28,14 @@ class BadCursor(ValueError):
 
 @dataclass(frozen=True)
 class Key:
-    """One column of a keyset ordering. Only the first may be nullable; nulls sort last."""
+    """One column of a keyset ordering. Only the first may be nullable; nulls sort last.
+    `parse` reads a cursor's part; `format` (if given) writes it, else isoformat() or str()."""
 
     name: str
     descending: bool = False
     nullable: bool = False
     parse: callable = str
+    format: callable = None
 
 
 def _parse_date(text):
@@ -39,6 +43,37 @@ def _parse_date(text):
 
 
 DATE = _parse_date
+
+
+@dataclass(frozen=True)
+class _Codec:
+    parse: callable
+    format: callable
+
+
+# An incident's derived bound (archive.dates): NO_EARLIER / NO_LATER stand for a bound the sources
+# do not give. A cursor names them "open" rather than 0001-01-01 or 9999-12-31, which are never
+# shown; a cursor written with the ISO day still parses.
+_OPEN_START, _OPEN_END = "open-start", "open-end"
+
+
+def _parse_bound(text):
+    if text == _OPEN_START:
+        return NO_EARLIER
+    if text == _OPEN_END:
+        return NO_LATER
+    return datetime.date.fromisoformat(text)
+
+
+def _format_bound(day):
+    if day == NO_EARLIER:
+        return _OPEN_START
+    if day == NO_LATER:
+        return _OPEN_END
+    return day.isoformat()
+
+
+BOUND = _Codec(_parse_bound, _format_bound)
 
 
 @dataclass
@@ -90,7 +125,12 @@ class KeysetPaginator:
         parts = []
         for key in self.keys:
             value = getattr(obj, key.name)
-            parts.append("" if value is None else (value.isoformat() if hasattr(value, "isoformat") else str(value)))
+            if value is None:
+                parts.append("")
+            elif key.format is not None:
+                parts.append(key.format(value))
+            else:
+                parts.append(value.isoformat() if hasattr(value, "isoformat") else str(value))
         return SEPARATOR.join(parts)
 
     def parse_cursor(self, text):
