@@ -137,6 +137,19 @@ def test_a_nul_byte_in_the_path_is_a_400(client, record, url):
     assert "address" in response.content.decode()
 
 
+@pytest.mark.parametrize(
+    "cursor", ["open-start~x", "open-end~x", "0001-01-01~x", "9999-12-31~x", "open~x", "0000-01-01~x", "~x"]
+)
+def test_incident_cursors_at_the_date_types_extremes_are_answered(client, record, cursor):
+    # open-start / open-end name a bound the sources do not give; the ISO days of the sentinels
+    # parse too; anything else is a malformed cursor, a 400.
+    for url in ("/incidents/", "/actors/islamic-state/", "/monuments/temple-of-bel/"):
+        for direction in ("after", "before"):
+            response = client.get(f"{url}?{direction}={cursor}")
+            valid = cursor.split("~")[0] in ("open-start", "open-end", "0001-01-01", "9999-12-31")
+            assert response.status_code == (200 if valid else 400), (url, direction, cursor)
+
+
 def test_the_cursor_parser_refuses_a_nul_byte():
     from archive.views.paging import DATE, BadCursor, Key, KeysetPaginator
 

@@ -5,6 +5,7 @@ import re
 import pytest
 from django.core.cache import cache
 
+from tests.factories import make_incident
 from tests.test_public_pages import palmyra_record
 
 pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
@@ -14,10 +15,24 @@ def test_reader_follows_plan_incident_citation_and_filters(live_server, page, sc
     cache.clear()
     record = palmyra_record()
     citation = record["bel_destroyed"].citations.get(source=record["article_a"])
+    # Undated, and named with two actors in different roles.
+    make_incident(
+        slug="museum-looted",
+        title="Looting of the museum",
+        kind="looting",
+        site=record["site"],
+        occurred="",
+        actors=[(record["isis"], "perpetrator"), (record["army"], "accused")],
+        monuments=[record["museum"]],
+        citations=1,
+        status="published",
+    )
 
     page.goto(f"{live_server.url}/")
     assert page.locator("h1").inner_text() == "Heritage-damage archive"
     assert page.locator("svg.site-plan").is_visible() and page.locator("svg.timeline").is_visible()
+    # The undated incident is not drawn, but counted beside the timeline.
+    assert "undated or open-ended: 1" in page.locator(".timeline-unplaced").inner_text()
     page.screenshot(path=screenshot_dir / "1-home.png", full_page=True)
 
     # The site plan's marker for the Temple of Bel leads to its page.
@@ -30,6 +45,8 @@ def test_reader_follows_plan_incident_citation_and_filters(live_server, page, sc
     page.get_by_role("link", name="Destruction of the Temple of Bel").first.click()
     page.wait_for_url(re.compile(r"/incidents/temple-of-bel-destroyed/$"))
     assert page.locator("h1").inner_text() == "Destruction of the Temple of Bel"
+    assert page.locator("ul.actors").inner_text() == "Islamic State group (perpetrator)"
+    assert page.locator("dl.facts time").get_attribute("datetime") == "2015-08-30"
     page.screenshot(path=screenshot_dir / "3-incident.png", full_page=True)
 
     # A citation leads to its passage in the source, highlighted.
@@ -53,6 +70,23 @@ def test_reader_follows_plan_incident_citation_and_filters(live_server, page, sc
     assert "Destruction of the Temple of Bel" in results and "Public executions in the Roman theatre" in results
     assert "Islamic State seizes Palmyra" not in results and "Government forces retake Palmyra" not in results
     page.screenshot(path=screenshot_dir / "5-filtered-incidents.png", full_page=True)
+
+    # The undated incident is listed as such, with both its actors; the accused's page lists it too.
+    page.goto(f"{live_server.url}/incidents/?ordering=-date")
+    row = page.locator("table.incidents tbody tr", has_text="Looting of the museum")
+    assert row.locator("td").first.inner_text() == "Undated"
+    assert "Islamic State group (perpetrator); Syrian government forces (accused by a claimant)" in row.inner_text()
+    row.get_by_role("link", name="Syrian government forces").click()
+    page.wait_for_url(re.compile(r"/actors/syrian-government/$"))
+    row = page.locator("table.incidents tbody tr", has_text="Looting of the museum")
+    assert "accused by a claimant" in row.inner_text()
+    page.screenshot(path=screenshot_dir / "5b-actor-roles.png", full_page=True)
+
+    # The methodology page says how dates are recorded.
+    page.goto(f"{live_server.url}{record['bel_destroyed'].get_absolute_url()}")
+    page.get_by_role("link", name="(how dates are recorded)").click()
+    page.wait_for_url(re.compile(r"/about/methodology/#dates$"))
+    assert page.locator("#dates").is_visible()
 
     # Readable on a phone: no sideways scrolling of the page itself.
     page.set_viewport_size({"width": 390, "height": 844})

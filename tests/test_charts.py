@@ -67,8 +67,8 @@ def test_month_counts_are_grouped_in_the_database(db):
 
 def test_timeline_bars_link_to_the_month_and_periods_run_between_changes_of_control():
     changes = [
-        ("Palmyra", datetime.date(2015, 5, 21), "Islamic State", "IS seizes Palmyra", "/incidents/a/"),
-        ("Palmyra", datetime.date(2016, 3, 27), "Government", "Army retakes Palmyra", "/incidents/b/"),
+        ("Palmyra", datetime.date(2015, 5, 21), "Islamic State", "IS seizes Palmyra", "/incidents/a/", "21 May 2015"),
+        ("Palmyra", datetime.date(2016, 3, 27), "Government", "Army retakes Palmyra", "/incidents/b/", "27 March 2016"),
     ]
     timeline = charts.timeline([("2015-05", 2), ("2015-08", 1), ("2016-02", 4)], changes, {"site": "palmyra"})
     assert [bar.count for bar in timeline.bars] == [2, 1, 4]
@@ -87,3 +87,45 @@ def test_timeline_bars_link_to_the_month_and_periods_run_between_changes_of_cont
 
 def test_timeline_of_nothing_is_none():
     assert charts.timeline([], []) is None
+
+
+def test_month_counts_leave_out_what_the_sources_do_not_date_to_the_month(db):
+    site = make_site()
+    for occurred in ("2015-05-21", "2015-05", "2015-05/2016-03", "2015-05~", "2015-05-30/2015-06-02"):
+        make_incident(site=site, occurred=occurred, citations=1, status="published")
+    for occurred in ("", "../2016-03-24", "2016-03/..", "2015", "2015-21", "2014/2015-05"):
+        make_incident(site=site, occurred=occurred, citations=1, status="published")
+    incidents = Incident.objects.public()
+    assert charts.month_counts(incidents) == [("2015-05", 5)]
+    # Undated or open-ended (3); a year, a season, a range from a year (3).
+    assert charts.unplaced_counts(incidents) == (3, 3)
+    timeline = charts.timeline(charts.month_counts(incidents), [], unplaced=charts.unplaced_counts(incidents))
+    assert timeline.total == 5 and timeline.undated == 3 and timeline.coarse == 3 and timeline.not_drawn == 6
+    assert timeline.first_month == timeline.last_month == "May 2015"
+
+
+def test_a_timeline_with_only_incidents_it_cannot_place_draws_nothing():
+    timeline = charts.timeline([], [], unplaced=(2, 1))
+    assert timeline is not None and not timeline.drawn and timeline.not_drawn == 3
+    assert charts.timeline([], [], unplaced=(0, 0)) is None
+
+
+def test_changes_of_control_are_the_principal_actors(db):
+    site = make_site(name="Palmyra")
+    isis, russia, army = make_actor(name="IS"), make_actor(name="Russia"), make_actor(name="Army")
+    values = {"site": site, "kind": "control_change", "citations": 1, "status": "published"}
+    make_incident(occurred="2015-05-21", perpetrator=isis, **values)
+    make_incident(occurred="2016-03-23/2016-03-27", actors=[(russia, "supporting"), (army, "perpetrator")], **values)
+    make_incident(occurred="2017-03", actors=[(russia, "claimed")], **values)  # no perpetrator: the first actor
+    make_incident(occurred="2018", perpetrator=isis, **values)  # a year: no month to start a period in
+    changes = charts.control_changes(Incident.objects.public())
+    assert [(actor, when) for _site, _day, actor, _title, _url, when in changes] == [
+        ("IS", "21 May 2015"),
+        ("Army", "23–27 March 2016"),
+        ("Russia", "March 2017"),
+    ]
+    timeline = charts.timeline([], changes)
+    assert [period.actor for period in timeline.periods] == ["IS", "Army", "Russia"]
+    assert "held by Army from 23–27 March 2016 until March 2017" in timeline.periods[1].title
+    # One colour per actor, in order of first appearance (as before, now keyed on the principal actor).
+    assert [colour for _actor, colour in timeline.legend] == charts.CONTROL_COLOURS[:3]

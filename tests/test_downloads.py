@@ -92,6 +92,13 @@ def test_incident_csv_is_the_published_list_escaped(client, record):
     assert [row["slug"] for row in rows] == ["published-bel", "published-looting"]
     assert rows[0]["title"] == '=HYPERLINK("x") \u062a\u062f\u0645\u0631'  # reading reverses the escaping
     assert rows[0]["monuments"] == "temple-of-bel"
+    assert rows[0]["actors"] == "perpetrator:islamic-state"
+    assert (rows[0]["occurred"], rows[0]["earliest"], rows[0]["latest"], rows[0]["precision"]) == (
+        "2015-08-30",
+        "2015-08-30",
+        "2015-08-30",
+        "day",
+    )
     assert rows[0]["url"] == "http://testserver/incidents/published-bel/"
 
 
@@ -178,8 +185,14 @@ def test_queries_do_not_grow_with_rows(client, record, name, fmt):
     before = queries()
     site, actor = make_site(), make_actor()
     source = make_source()
-    for _ in range(10):
-        incident = make_incident(site=site, perpetrator=actor, monuments=[make_monument(site=site)])
+    ally = make_actor()
+    for n in range(10):
+        incident = make_incident(
+            site=site,
+            actors=[(actor, "perpetrator"), (ally, "supporting")],
+            occurred="" if n % 2 else "2015-05/2016-03",
+            monuments=[make_monument(site=site)],
+        )
         make_citation(incident=incident, source=source)
         incident.status = "published"
         incident.save()

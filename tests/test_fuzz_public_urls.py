@@ -45,7 +45,10 @@ PUBLIC_URLS = {
 }
 FORMATS = ["csv", "json", "geojson"]
 SLUGS = ["fuzz-site", "fuzz-temple", "fuzz-destruction", "fuzz-article", "fuzz-group"]
-WORDS = ["", "\x00", "last", "first", "1", "-date", "date", "destruction", "contested", "Fuzz temple", *SLUGS]
+WORDS = [
+    "", "\x00", "last", "first", "1", "-date", "date", "destruction", "contested", "Fuzz temple",
+    "open-start", "open-end", "0001-01-01", "9999-12-31", "0000-00-00", *SLUGS,
+]  # fmt: skip
 
 # Any unicode a URL can carry (lone surrogates cannot be percent-encoded as UTF-8), NUL included.
 any_text = st.text(st.characters(exclude_categories=("Cs",)), max_size=40)
@@ -80,10 +83,18 @@ def record(db):
     site = make_site(name="Fuzz site", slug="fuzz-site", latitude="34.55", longitude="38.27")
     temple = make_monument(site=site, name="Fuzz temple", slug="fuzz-temple", latitude="34.547", longitude="38.274")
     group = make_actor(name="Fuzz group", slug="fuzz-group")
-    incident = make_incident(slug="fuzz-destruction", site=site, perpetrator=group, monuments=[temple])
+    ally = make_actor(name="Fuzz ally", slug="fuzz-ally")
+    incident = make_incident(
+        slug="fuzz-destruction", site=site, actors=[(ally, "supporting"), (group, "perpetrator")], monuments=[temple]
+    )
     make_citation(incident=incident, source=make_source(slug="fuzz-article"))
     incident.status = "published"
     incident.save()
+    # Undated and open-ended incidents: their stored bounds are the date type's extremes.
+    make_incident(slug="fuzz-undated", site=site, perpetrator=group, occurred="", citations=1, status="published")
+    make_incident(
+        slug="fuzz-open", site=site, perpetrator=group, occurred="2016-03/..", citations=1, status="published"
+    )
 
 
 def test_every_public_url_is_fuzzed():

@@ -36,6 +36,8 @@ UNPUBLISHED = [
     "lonely-tetrapylon",
     "Lonely Militia",
     "lonely-militia",
+    "Shadow Ally",
+    "shadow-ally",
 ]
 MAX_PAGES = 400
 
@@ -55,6 +57,8 @@ def archive(db):
         longitude="38.26802",
     )
     lonely_actor = make_actor(name="Lonely Militia", slug="lonely-militia")
+    # Named only by a draft, and there as a supporting force, not a perpetrator.
+    shadow_ally = make_actor(name="Shadow Ally", slug="shadow-ally", kind="foreign_state")
     # Reference data that no incident uses yet is public; one that only drafts use is not.
     reference_monument = make_monument(
         site=records["site"], name="Great Colonnade", slug="great-colonnade", kind="colonnade"
@@ -72,7 +76,7 @@ def archive(db):
         description="ZZDRAFTDESCRIPTION",
         kind="destruction",
         site=records["site"],
-        perpetrator=lonely_actor,
+        actors=[(lonely_actor, "perpetrator"), (shadow_ally, "supporting")],
         monuments=[baalshamin, lonely_monument],
         occurred_from=datetime.date(2019, 1, 10),
         occurred_to=datetime.date(2019, 1, 10),
@@ -112,6 +116,7 @@ def archive(db):
         hidden_source=hidden_source,
         lonely_monument=lonely_monument,
         lonely_actor=lonely_actor,
+        shadow_ally=shadow_ally,
         baalshamin=baalshamin,
         reference_monument=reference_monument,
         draft_on_public=draft_on_public,
@@ -191,12 +196,14 @@ def test_crawl_finds_no_error_no_broken_link_and_nothing_unpublished(client, arc
     for obj in ("bel", "bel_destroyed", "article_a", "isis", "site"):
         assert archive[obj].get_absolute_url() in crawled, obj
     assert archive["reference_monument"].get_absolute_url() in crawled  # reference data is listed...
-    for obj in ("lonely_monument", "baalshamin", "lonely_actor"):  # ...what only drafts use is not
+    for obj in ("lonely_monument", "baalshamin", "lonely_actor", "shadow_ally"):  # ...what only drafts use is not
         assert archive[obj].get_absolute_url() not in crawled, obj
 
 
 def test_unpublished_incidents_and_their_only_source_answer_404(client, archive):
-    for obj in ("draft", "withdrawn", "hidden_source", "draft_on_public", "lonely_monument", "lonely_actor"):
+    for obj in (
+        "draft", "withdrawn", "hidden_source", "draft_on_public", "lonely_monument", "lonely_actor", "shadow_ally",
+    ):  # fmt: skip
         assert client.get(archive[obj].get_absolute_url()).status_code == 404
         assert client.head(archive[obj].get_absolute_url()).status_code == 404
 
@@ -224,7 +231,13 @@ def test_unpublished_incidents_count_nowhere(client, archive):
         assert Monument.objects.with_condition().get(pk=monument.pk).condition == "unknown"
         assert client.get(monument.get_absolute_url()).status_code == 404
     assert client.get(archive["lonely_actor"].get_absolute_url()).status_code == 404
-    assert client.get(reverse("archive:actor-list")).content.decode().count("Lonely Militia") == 0
+    assert client.get(archive["shadow_ally"].get_absolute_url()).status_code == 404
+    actors = client.get(reverse("archive:actor-list")).content.decode()
+    assert actors.count("Lonely Militia") == 0 and actors.count("Shadow Ally") == 0
+    assert (
+        "Shadow Ally" not in listing
+        and client.get(reverse("archive:incident-list") + "?perpetrator=shadow-ally").status_code == 400
+    )
     monuments_page = unescape(client.get(reverse("archive:monument-list")).content.decode())
     assert "Great Colonnade" in monuments_page and "Lonely Tetrapylon" not in monuments_page
     assert "Temple of Baalshamin" not in monuments_page
@@ -233,6 +246,9 @@ def test_unpublished_incidents_count_nowhere(client, archive):
     for fmt in ("csv", "json", "geojson"):
         body = b"".join(client.get(reverse("archive:monument-download", args=[fmt])).streaming_content).decode()
         assert "Great Colonnade" in body and "lonely-tetrapylon" not in body and "baalshamin" not in body, fmt
+        incidents = b"".join(client.get(reverse("archive:incident-download", args=[fmt])).streaming_content).decode()
+        assert "shadow-ally" not in incidents and "lonely-militia" not in incidents, fmt
+        assert "islamic-state" in incidents, fmt  # the actors column is there
     source_page = unescape(client.get(archive["article_a"].get_absolute_url()).content.decode())
     assert "ZZPUBLICSOURCEDRAFT" not in source_page and "zz-draft-on-public-source" not in source_page
 
