@@ -181,7 +181,7 @@ def raw_incidents(fmt, base):
     from django.db import connection
 
     from archive.dates import NO_EARLIER, NO_LATER
-    from archive.views.when import when_of
+    from archive.views.when import precision_of
 
     open_start, open_end = NO_EARLIER.isoformat(), NO_LATER.isoformat()  # as iso() gives them
     sink = Sink()
@@ -219,7 +219,7 @@ def raw_incidents(fmt, base):
                 # A bound the sources do not give is empty (the sentinels of archive.dates, as stored).
                 earliest = "" if iso(first) == open_start else iso(first)
                 latest = "" if iso(last) == open_end else iso(last)
-                precision = when_of(occurred).precision
+                precision = precision_of(occurred)
                 if fmt == "csv":
                     yield (
                         [

@@ -55,16 +55,6 @@ def incident_when_html(incident):
     return format_html('<span class="when-{}">{}</span>', when.precision, when.text)
 
 
-def _role_text(actor, label):
-    return f"{actor.name} ({label.lower()})"
-
-
-@register.filter
-def actor_roles_text(incident):
-    """“Islamic State (perpetrator); Russia (supporting force)”, as plain text."""
-    return "; ".join(_role_text(actor, label) for actor, label in incident.actor_roles)
-
-
 @register.filter
 def actor_roles(incident):
     """Each actor of the incident linked to its page, with its role: “Islamic State

@@ -25,7 +25,7 @@ from ..importexport.escaping import escape_cell
 from ..importexport.tables import format_value
 from ..models import Citation, Incident, IncidentActor, Monument, Site, Source
 from ..models.assessment import claim_origin, corroborating
-from .when import when_of
+from .when import precision_of
 
 # Rows per database chunk and per piece of the response (a few hundred kB).
 CHUNK_SIZE = 2000
@@ -257,7 +257,7 @@ def _incident_records(request, incidents, order, *, fmt):
             # A bound the sources do not give is empty, never the stored sentinel (archive.dates).
             earliest = "" if occurred_from == NO_EARLIER else occurred_from.isoformat()
             latest = "" if occurred_to == NO_LATER else occurred_to.isoformat()
-            precision = when_of(occurred).precision
+            precision = precision_of(occurred)
             if not passages:
                 records.append(
                     [
