@@ -10,6 +10,7 @@ ordering needs no NULL handling; it is never shown: pages and charts describe th
 """
 
 import datetime
+import functools
 from dataclasses import dataclass
 
 from edtf import parse_edtf, struct_time_to_date
@@ -119,7 +120,11 @@ def _say_range(lower, upper):
 
 def parse_when(value):
     """The When of an EDTF string; raises ValueError(NOT_EDTF) when it cannot be recorded."""
-    value = (value or "").strip()
+    return _parse_when((value or "").strip())
+
+
+@functools.lru_cache(maxsize=4096)  # parsing costs milliseconds; an archive has few distinct values
+def _parse_when(value):
     if not value:
         return UNDATED
     try:

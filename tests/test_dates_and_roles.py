@@ -120,3 +120,63 @@ class TestActorRoles:
         make_incident(perpetrator=actor)
         with pytest.raises(ProtectedError):
             actor.delete()
+
+
+def _client_in(client, group):
+    from django.contrib.auth import get_user_model
+    from django.contrib.auth.models import Group
+
+    user = get_user_model().objects.create_user(group.lower(), password="pw", is_staff=True)
+    user.groups.add(Group.objects.get(name=group))
+    client.force_login(user)
+    return client
+
+
+class TestPublishedIncidentsKeepAnActor:
+    def test_the_last_actor_of_a_published_incident_cannot_be_removed(self):
+        incident = make_incident(citations=1, status="published", title="Bel destroyed")
+        link = incident.actor_links.get()
+        with pytest.raises(ValidationError) as caught:
+            link.delete()
+        assert "“Bel destroyed” is published" in caught.value.messages[0]
+        with pytest.raises(ValidationError):
+            IncidentActor.objects.filter(incident=incident).delete()
+        assert incident.actor_links.count() == 1
+        # A second actor first, then the first may go.
+        IncidentActor.objects.create(incident=incident, actor=make_actor(), role=ActorRole.PERPETRATOR)
+        link.delete()
+        assert incident.actor_links.count() == 1
+
+    def test_a_curator_cannot_change_a_published_incidents_actors_in_the_admin(self, client):
+        from django.urls import reverse
+
+        from archive.admin.incidents import ONLY_EDITORS_CHANGE_ACTORS
+
+        incident = make_incident(citations=1, status="published")
+        curator = _client_in(client, "Curator")
+        response = curator.post(
+            reverse("admin:archive_incidentactor_add"),
+            {"incident": incident.pk, "actor": make_actor().pk, "role": "supporting"},
+        )
+        assert response.status_code == 200
+        assert ONLY_EDITORS_CHANGE_ACTORS in response.content.decode()
+        assert incident.actor_links.count() == 1
+        link = incident.actor_links.get()
+        response = curator.post(reverse("admin:archive_incidentactor_delete", args=[link.pk]), {"post": "yes"})
+        assert response.status_code == 403
+        page = curator.get(reverse("admin:archive_incident_change", args=[incident.pk]))
+        actors = next(i for i in page.context["inline_admin_formsets"] if i.formset.model is IncidentActor)
+        assert not actors.has_add_permission and not actors.has_change_permission
+
+    def test_an_editor_adds_a_supporting_force_to_a_published_incident(self, client):
+        from django.urls import reverse
+
+        incident = make_incident(citations=1, status="published")
+        russia = make_actor(name="Russia")
+        editor = _client_in(client, "Editor")
+        response = editor.post(
+            reverse("admin:archive_incidentactor_add"),
+            {"incident": incident.pk, "actor": russia.pk, "role": "supporting"},
+        )
+        assert response.status_code == 302
+        assert (russia, "Supporting force") in incident.actor_roles

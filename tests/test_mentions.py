@@ -226,8 +226,13 @@ def test_site_and_actor_mentions_prefill_the_site_or_the_perpetrator(admin_clien
     params = parse_qs(urlsplit(new_incident_link(site_section, "<mark>Palmyra</mark>")).query)
     assert params["site"] == [str(palmyra.site.pk)] and "monuments" not in params
     actor_section = html[html.index('class="mentions-actor"') :]
-    params = parse_qs(urlsplit(new_incident_link(actor_section, "<mark>Isis</mark>")).query)
-    assert params["perpetrator"] == [str(palmyra.isis.pk)]
+    link = new_incident_link(actor_section, "<mark>Isis</mark>")
+    params = parse_qs(urlsplit(link).query)
+    assert params["actor"] == [str(palmyra.isis.pk)]
+    # The new incident's page proposes the actor as perpetrator; the curator confirms.
+    response = admin_client_.get(link.replace("&amp;", "&"))
+    actors = next(i for i in response.context["inline_admin_formsets"] if i.formset.model.__name__ == "IncidentActor")
+    assert actors.formset.forms[0].initial == {"actor": palmyra.isis.pk, "role": "perpetrator"}
 
 
 def test_a_sentence_already_cited_says_so_and_others_offer_existing_incidents(admin_client_, palmyra):

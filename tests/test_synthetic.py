@@ -13,7 +13,7 @@ def snapshot():
     return list(
         Incident.objects.filter(is_synthetic=True)
         .order_by("slug")
-        .values_list("slug", "title", "kind", "status", "occurred_from", "perpetrator__slug", "assessment")
+        .values_list("slug", "title", "kind", "status", "occurred", "actor_links__actor__slug", "assessment")
     )
 
 

@@ -2,7 +2,7 @@ from django import forms
 from django.contrib import admin, messages
 from django.contrib.admin.utils import unquote
 from django.core.exceptions import ValidationError
-from django.db.models import Exists, OuterRef
+from django.db.models import Exists, OuterRef, Prefetch
 from django.forms.models import BaseInlineFormSet
 from django.shortcuts import redirect
 from django.template.response import TemplateResponse
@@ -12,7 +12,7 @@ from django.utils.text import Truncator
 from import_export.admin import ImportExportModelAdmin
 from simple_history.admin import SimpleHistoryAdmin
 
-from ..importexport.resources import CitationResource, IncidentResource
+from ..importexport.resources import CitationResource, IncidentActorResource, IncidentResource
 from ..models import ActorRole, Citation, Figure, Incident, IncidentActor, ProposedChange, ReviewState, Status
 from ..models.incidents import NEEDS_ACTOR, can_publish, check_keeps_citation
 from ..models.review import CITATION_FIELDS, needs_review
@@ -90,7 +90,67 @@ class ActorFormSet(BaseInlineFormSet):
             return
         kept = [f for f in self.forms if f.cleaned_data and not (self.can_delete and self._should_delete_form(f))]
         if not kept:
-            raise ValidationError(NEEDS_ACTOR, code="needs_actor")
+            raise ValidationError(f"“{self.instance}” is published: {NEEDS_ACTOR}", code="keeps_actor")
+
+
+ONLY_EDITORS_CHANGE_ACTORS = "The incident is published: only an editor changes its actors."
+
+
+class IncidentActorForm(AdminModelForm):
+    class Meta:
+        model = IncidentActor
+        fields = ["incident", "actor", "role"]
+
+    def clean(self):
+        cleaned = super().clean()
+        incident = cleaned.get("incident")
+        if incident is not None and needs_review(incident, self.user):
+            raise ValidationError(ONLY_EDITORS_CHANGE_ACTORS)
+        return cleaned
+
+
+@admin.register(IncidentActor)
+class IncidentActorAdmin(CurationAdminMixin, ImportExportModelAdmin, SimpleHistoryAdmin):
+    """Every incident's actors in one list, for the CSV import and export of incident_actors.csv
+    and for finding an actor's roles. Edited usually on the incident's page."""
+
+    resource_classes = [IncidentActorResource]
+    form = IncidentActorForm
+    fields = ["incident", "actor", "role"]
+    list_display = ["incident", "actor", "role"]
+    list_filter = ["role"]
+    search_fields = ["incident__title", "incident__slug", "actor__name", "actor__aliases"]
+    autocomplete_fields = ["incident", "actor"]
+    list_select_related = ["incident", "actor"]
+    ordering = ["incident__slug", "id"]
+
+    def get_form(self, request, obj=None, change=False, **kwargs):
+        form = super().get_form(request, obj, change=change, **kwargs)
+        form.user = request.user
+        return form
+
+    def has_change_permission(self, request, obj=None):
+        if obj is not None and needs_review(obj.incident, request.user):
+            return False
+        return super().has_change_permission(request, obj)
+
+    def has_delete_permission(self, request, obj=None):
+        if obj is not None and needs_review(obj.incident, request.user):
+            return False
+        return super().has_delete_permission(request, obj)
+
+    def delete_view(self, request, object_id, extra_context=None):
+        try:
+            return super().delete_view(request, object_id, extra_context)
+        except ValidationError as error:
+            self.message_user(request, " ".join(error.messages), messages.ERROR)
+            return redirect("admin:archive_incidentactor_change", unquote(object_id))
+
+    def delete_queryset(self, request, queryset):
+        try:
+            queryset.delete()
+        except ValidationError as error:
+            self.message_user(request, "Nothing was deleted. " + " ".join(error.messages), messages.ERROR)
 
 
 class ActorInline(admin.TabularInline):
@@ -364,7 +424,7 @@ class IncidentAdmin(CleansImagesMixin, CurationAdminMixin, ImportExportModelAdmi
     list_display = [
         "title",
         "kind",
-        "occurred",
+        "when",
         "monument_names",
         "actor_names",
         "assessment",
@@ -410,7 +470,8 @@ class IncidentAdmin(CleansImagesMixin, CurationAdminMixin, ImportExportModelAdmi
     save_on_top = True
 
     def get_queryset(self, request):
-        return super().get_queryset(request).with_counts().prefetch_related("monuments", "actor_links__actor")
+        actors = Prefetch("actor_links", IncidentActor.objects.select_related("actor"))
+        return super().get_queryset(request).with_counts().prefetch_related("monuments", actors)
 
     def has_publish_permission(self, request):
         return can_publish(request.user)
@@ -462,7 +523,7 @@ class IncidentAdmin(CleansImagesMixin, CurationAdminMixin, ImportExportModelAdmi
     # Columns
 
     @admin.display(description="when", ordering="occurred_from")
-    def occurred(self, incident):
+    def when(self, incident):
         return describe_dates(incident)
 
     @admin.display(description="actors")
@@ -513,7 +574,7 @@ class IncidentAdmin(CleansImagesMixin, CurationAdminMixin, ImportExportModelAdmi
             if quote:
                 kwargs["initial"] = [{"source": source if source.isdigit() else None, "quote": quote}]
         # An actor mention's link proposes the actor as perpetrator: ?actor=<id>.
-        if isinstance(inline, ActorInline) and request.method == "GET" and obj is None:
+        if isinstance(inline, ActorInline) and request.method == "GET" and (obj is None or obj.pk is None):
             actor = request.GET.get("actor", "")
             if actor.isdigit():
                 kwargs["initial"] = [{"actor": int(actor), "role": ActorRole.PERPETRATOR}]

@@ -40,12 +40,11 @@ from pathlib import Path
 
 from django.core.exceptions import ValidationError
 from django.db import DatabaseError, connection, transaction
-from django.db.models import Exists, OuterRef
 from django.db.models.fields.files import FieldFile
 from django.utils import timezone
 from simple_history.utils import bulk_create_with_history, bulk_update_with_history
 
-from ..models import ActorRole, Incident, IncidentActor, Source
+from ..models import ActorRole, Incident, Source
 from ..models.incidents import NEEDS_ACTOR, NEEDS_CITATION, can_publish, check_published_keep_citations
 from .csvfile import CSVFile, CSVFileError, CSVTable
 from .rules import NEW, UNCHANGED, UPDATE, TableRules, chunks
@@ -970,10 +969,7 @@ class _Import(TableRules):
                 for chunk in chunks(sorted(plan.published)):
                     published = Incident.objects.filter(slug__in=chunk).published()
                     bare += published.uncited().values_list("slug", flat=True)
-                    # Incident.publish()'s rule (has_actors), for the whole chunk in one query.
-                    unattributed += published.exclude(
-                        Exists(IncidentActor.objects.filter(incident=OuterRef("pk")))
-                    ).values_list("slug", flat=True)
+                    unattributed += published.without_actors().values_list("slug", flat=True)
                 problems = [(slug, NEEDS_CITATION, "citations (citations.csv)") for slug in bare]
                 problems += [(slug, NEEDS_ACTOR, "actors (incident_actors.csv)") for slug in unattributed]
                 for slug, message, what in sorted(problems, key=lambda problem: plan.published[problem[0]]):

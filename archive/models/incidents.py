@@ -59,6 +59,16 @@ def check_published_keep_citations(incident_ids):
         raise ValidationError([KEEPS_CITATION.format(incident=title) for title in titles], code="keeps_citation")
 
 
+def check_published_keep_actors(incident_ids):
+    """Raise ValidationError if a published incident among `incident_ids` is left naming no actor
+    (called inside the change's transaction, which the error rolls back)."""
+    titles = list(
+        Incident.objects.filter(pk__in=list(incident_ids)).published().without_actors().values_list("title", flat=True)
+    )
+    if titles:
+        raise ValidationError([f"“{title}” is published: {NEEDS_ACTOR}" for title in titles], code="keeps_actor")
+
+
 class IncidentQuerySet(models.QuerySet):
     def published(self):
         return self.filter(status=Status.PUBLISHED)
@@ -96,6 +106,10 @@ class IncidentQuerySet(models.QuerySet):
     def with_actor(self, actor):
         """Incidents `actor` takes part in, in any role."""
         return self.filter(models.Exists(IncidentActor.objects.filter(incident=OuterRef("pk"), actor=actor)))
+
+    def without_actors(self):
+        """Incidents naming no actor: they cannot be published (NEEDS_ACTOR)."""
+        return self.filter(~models.Exists(IncidentActor.objects.filter(incident=OuterRef("pk"))))
 
     def uncited(self):
         """Incidents with no supporting citation: they cannot be published, nor stay published."""
@@ -305,7 +319,7 @@ class Incident(Versioned):
         return links[0].actor if links else None
 
     def has_actors(self):
-        return self.pk is not None and self.actor_links.exists()
+        return self.pk is not None and not Incident.objects.filter(pk=self.pk).without_actors().exists()
 
     def clean(self):
         super().clean()
@@ -370,7 +384,18 @@ class Incident(Versioned):
         self.save()
 
 
-class IncidentActorManager(models.Manager):
+class IncidentActorQuerySet(models.QuerySet):
+    def delete(self):
+        with transaction.atomic():
+            incidents = set(self.values_list("incident_id", flat=True))
+            result = super().delete()
+            check_published_keep_actors(incidents)
+        return result
+
+    delete.alters_data = True
+
+
+class IncidentActorManager(models.Manager.from_queryset(IncidentActorQuerySet)):
     def get_by_natural_key(self, incident_slug, actor_slug, role):
         return self.get(incident__slug=incident_slug, actor__slug=actor_slug, role=role)
 
@@ -401,6 +426,17 @@ class IncidentActor(models.Model):
 
     def natural_key(self):
         return (self.incident.slug, self.actor.slug, self.role)
+
+    def delete(self, *args, **kwargs):
+        pk = self.pk
+        try:
+            with transaction.atomic():
+                result = super().delete(*args, **kwargs)
+                check_published_keep_actors({self.incident_id})
+        except ValidationError:
+            self.pk = pk
+            raise
+        return result
 
     natural_key.dependencies = ["archive.incident", "archive.actor"]
 
@@ -631,14 +667,14 @@ class Figure(models.Model):
             ),
         ]
 
+    def __str__(self):
+        number = f"{self.low}–{self.high}" if self.high is not None else str(self.low)
+        return f"{number} {self.counted or self.get_measure_display().lower()}"
+
     def natural_key(self):
         return (*self.citation.natural_key(), self.measure, self.low)
 
     natural_key.dependencies = ["archive.citation"]
-
-    def __str__(self):
-        number = f"{self.low}–{self.high}" if self.high is not None else str(self.low)
-        return f"{number} {self.counted or self.get_measure_display().lower()}"
 
     def clean(self):
         super().clean()
