@@ -49,13 +49,14 @@ class IncidentFilter(django_filters.FilterSet):
     date_from = django_filters.DateFilter(
         method="by_dates",
         label="From",
-        help_text="May have happened on or after (YYYY-MM-DD).",
+        help_text="May have happened on or after (YYYY-MM-DD). Undated incidents may have happened at any time: "
+        "they are included.",
         widget=forms.DateInput(attrs={"type": "date"}),
     )
     date_to = django_filters.DateFilter(
         method="by_dates",
         label="To",
-        help_text="May have happened on or before (YYYY-MM-DD).",
+        help_text="May have happened on or before (YYYY-MM-DD), undated incidents included.",
         widget=forms.DateInput(attrs={"type": "date"}),
     )
     ordering = django_filters.OrderingFilter(
