@@ -166,13 +166,32 @@ def _interval(value, parsed):
     return When(value, earliest, latest, precision, text)
 
 
-def edtf_of_bounds(start, end, precision):
-    """The EDTF value of a date range kept at a precision (day, month, year): used to carry the
-    records made before dates were EDTF over to it (migration 0007)."""
-    if precision == "year":
-        first, last = f"{start.year:04d}", f"{end.year:04d}"
-    elif precision == "month":
-        first, last = f"{start.year:04d}-{start.month:02d}", f"{end.year:04d}-{end.month:02d}"
-    else:
-        first, last = start.isoformat(), end.isoformat()
-    return first if first == last else f"{first}/{last}"
+def edtf_of_bounds(start, end, precision="day"):
+    """The EDTF value of a date range kept at a precision (day, month, year), for the records
+    made before dates were EDTF (migration 0007, CSV format v2). It reproduces the range exactly —
+    never wider, never narrower: each end is written as a year or a month only where the
+    precision allows it and the end falls on that year's or month's edge, else as a day
+    (2015-05-01..2016-03-23 at month precision is "2015-05/2016-03-23")."""
+    coarsest = {"year": 2, "month": 1}.get(precision, 0)
+
+    def first(day):
+        if coarsest >= 2 and (day.month, day.day) == (1, 1):
+            return f"{day.year:04d}"
+        if coarsest >= 1 and day.day == 1:
+            return f"{day.year:04d}-{day.month:02d}"
+        return day.isoformat()
+
+    def last(day):
+        following = day + datetime.timedelta(days=1)
+        if coarsest >= 2 and (day.month, day.day) == (12, 31):
+            return f"{day.year:04d}"
+        if coarsest >= 1 and following.day == 1:
+            return f"{day.year:04d}-{day.month:02d}"
+        return day.isoformat()
+
+    lower, upper = first(start), last(end)
+    if lower == upper:
+        return lower
+    if start == end:
+        return start.isoformat()
+    return f"{lower}/{upper}"
