@@ -44,14 +44,13 @@ _HTML_DATETIME = re.compile(r"\d{4}(-\d{2}(-\d{2})?)?")
 
 @register.filter(name="incident_when")
 def incident_when_html(incident):
-    """The incident's date as HTML: a <time> with a machine-readable datetime when the EDTF value
-    is a plain day, month or year (else the first day of a range whose start is given), and a
-    plain <span> when the sources give no start — never an invented bound."""
+    """The incident's date as HTML: a <time> whose datetime is the EDTF value, or the start of its
+    range, when that is a plain day, month or year (2016-03-24, 2015-05, 2015: valid HTML dates, as
+    precise as the sources); else a <span> — no machine-readable day the sources do not give."""
     when = incident_when(incident)
-    if _HTML_DATETIME.fullmatch(when.edtf):
-        return format_html('<time datetime="{}">{}</time>', when.edtf, when.text)
-    if when.earliest is not None:
-        return format_html('<time datetime="{}">{}</time>', when.earliest.isoformat(), when.text)
+    start = when.edtf.partition("/")[0]
+    if _HTML_DATETIME.fullmatch(start):
+        return format_html('<time datetime="{}">{}</time>', start, when.text)
     return format_html('<span class="when-{}">{}</span>', when.precision, when.text)
 
 
