@@ -61,8 +61,9 @@ def test_curator_creates_a_cited_incident_and_an_editor_publishes_it(live_server
     assert "Palmyra" in page.locator(".field-site .select2-selection").inner_text()
     assert RIGHT in page.input_value("#id_citations-0-quote")
     page.fill("#id_title", "Temples of Bel and Baalshamin destroyed")
-    page.fill("#id_occurred_from", "2015-08-30")
-    page.click(".field-perpetrator .select2-selection")
+    page.fill("#id_occurred", "2015-08-30")
+    assert page.input_value("#id_actor_links-0-role") == "perpetrator"
+    page.click("#actor_links-0 .field-actor .select2-selection")
     page.fill(".select2-container--open .select2-search__field", "Isis")
     page.locator(".select2-results__option", has_text="Islamic State group").click()
 

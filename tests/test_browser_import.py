@@ -13,6 +13,7 @@ from tests.factories import make_actor, make_incident, make_monument, make_site
 
 pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
 
+# A file in the format before EDTF dates and actor roles (v2): the import converts it.
 HEADER = "slug,title,kind,site,monuments,perpetrator,occurred_from,occurred_to,status\r\n"
 ROWS = (
     "bel-destroyed,Temple of Bel destroyed,destruction,palmyra,temple-of-bel,islamic-state,"
@@ -34,11 +35,11 @@ def archive():
     actor = make_actor(name="Islamic State group", slug="islamic-state")
     make_incident(
         slug="theatre-executions", title="Executions in the Roman theatre", kind="killing", site=site,
-        perpetrator=actor, occurred_from="2015-07-04", occurred_to="2015-07-04",
+        perpetrator=actor, occurred="2015-07-04",
     )  # fmt: skip
     make_incident(
         slug="museum-looted", title="Museum looted", kind="looting", site=site, perpetrator=actor,
-        occurred_from="2015-05-21", occurred_to="2015-05-21",
+        occurred="2015-05-21",
     )  # fmt: skip
     call_command("ensure_demo_curator", stdout=StringIO())
 
