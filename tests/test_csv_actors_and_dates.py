@@ -286,7 +286,7 @@ def test_bad_v2_rows_are_refused_naming_their_own_columns(tmp_path):
         "incidents.csv:3: date_precision: “week” is not one of day, month, year.",
         "incidents.csv:3: perpetrator: no actor with slug “wagner” in the archive or in actors.csv.",
         f"incidents.csv:4: occurred_to: from 2016-03-31 to 2015-05-01 (format v2): "
-        f"{NOT_EDTF.format(value='2016-03/2015-05')}",
+        f"{NOT_EDTF.format(value='2016-03-31/2015-05-01')}",
         "incidents.csv:5: perpetrator: required; the cell is empty.",
         "incidents.csv:5: occurred_from: “31/12/2012” is not a date (YYYY-MM-DD).",
     ]
