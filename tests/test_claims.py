@@ -150,3 +150,27 @@ def test_the_methodology_page_states_the_rules_and_every_assessment_links_to_it(
     assert f'href="{reverse("archive:methodology")}#assessment-' in detail
     home = Client().get(reverse("archive:home")).content.decode()
     assert reverse("archive:methodology") in home
+
+
+def test_a_contradiction_shows_on_both_citations_and_never_a_drafts_passage(client):
+    from tests.factories import make_citation, make_incident, make_source
+
+    source = make_source(
+        received_text="Russia said it had repelled an IS attack. Activists said IS had seized a castle. "
+        "A draft's secret sentence about the castle.\n"
+    )
+    seized = make_incident(title="IS seizes the castle", citations=0)
+    activists = make_citation(incident=seized, source=source, quote="IS had seized a castle", claimant="activists")
+    repelled = make_citation(
+        incident=seized, source=source, quote="repelled an IS attack", claimant="Russia", stance="contradicts",
+        contradicts=activists,
+    )  # fmt: skip
+    seized.publish(None)
+    draft = make_incident(title="A draft", citations=0)
+    secret = make_citation(incident=draft, source=source, quote="A draft's secret sentence")
+    make_citation(incident=seized, source=source, quote="about the castle", stance="contradicts", contradicts=secret)
+    page = client.get(seized.get_absolute_url()).content.decode()
+    card = page[page.index(f'id="cites-{activists.pk}"') :]
+    card = card[: card.index("</article>")]
+    assert "Contradicted by" in card and f"#cites-{repelled.pk}" in card and "Russia" in card
+    assert "A draft" not in page and "secret sentence" not in page.replace("about the castle", "")

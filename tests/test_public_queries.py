@@ -64,11 +64,11 @@ PAGES = [
     # the page's keys, rows with condition, their images, capped count
     ("/monuments/", 4),
     # monument, the page's keys, rows, their monuments, their actors, their citations, their figures,
-    # version (3), count, images
-    ("/monuments/m1/", 12),
+    # the citations contradicting them, version (3), count, images
+    ("/monuments/m1/", 13),
     # incident with counts, its actors, its monuments with condition, citations with sources, their
-    # figures, images, the figures table
-    ("/incidents/i001/", 7),
+    # figures, the citations contradicting them, images, the figures table
+    ("/incidents/i001/", 8),
     # the page's keys, rows with their counts, version (3), count
     ("/sources/", 6),
     # source, its published citations with their incidents

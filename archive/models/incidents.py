@@ -587,6 +587,17 @@ class Citation(Versioned):
         return f"{self.source.get_absolute_url()}#citation-{self.pk}"
 
     @property
+    def is_public(self):
+        """Whether the public may see this citation (the rule of CitationQuerySet.public())."""
+        return self.incident.status == Status.PUBLISHED
+
+    @property
+    def public_contradicts(self):
+        """The citation this one contradicts, if the public may see it (a draft's passage never shows)."""
+        other = self.contradicts
+        return other if other is not None and other.is_public else None
+
+    @property
     def claim_origin(self):
         """Where the claim comes from: its own origin, or its source's."""
         return effective_origin(self)

@@ -75,8 +75,12 @@ def _actor_links():
 
 
 def _citation_cards(citations):
-    """What a citation card shows: its source, the citation it contradicts, its figures."""
-    return citations.select_related("source", "contradicts__source").prefetch_related("figures")
+    """What a citation card shows: its source, the citation it contradicts and those contradicting
+    it (public ones only), its figures."""
+    contradicting = Citation.objects.public().select_related("source", "incident").order_by("pk")
+    return citations.select_related("source", "contradicts__source", "contradicts__incident").prefetch_related(
+        "figures", Prefetch("contradicted_by", queryset=contradicting, to_attr="public_contradicted_by")
+    )
 
 
 def _incident_rows(queryset):
