@@ -205,10 +205,9 @@ def test_a_mention_opens_a_new_incident_prefilled_with_monument_source_and_sente
     data.update(
         title="Temple of Bel destroyed",
         slug="temple-of-bel-destroyed",
-        perpetrator=str(palmyra.isis.pk),
-        occurred_from="2015-08-30",
-        date_precision="month",
+        occurred="2015-08",
         date_wording="in August",
+        **{"actor_links-0-actor": str(palmyra.isis.pk), "actor_links-0-role": "perpetrator"},
     )
     assert admin_client_.post(url, data).status_code == 302
     incident = Incident.objects.get(slug="temple-of-bel-destroyed")
@@ -217,6 +216,28 @@ def test_a_mention_opens_a_new_incident_prefilled_with_monument_source_and_sente
     assert citation.source == source
     assert ARTICLE[citation.position_start : citation.position_end] == citation.quote
     assert citation.quote == "Isis destroyed the Temple of Bel in August, activists said."
+    assert incident.perpetrators == [palmyra.isis] and incident.when.text == "August 2015"
+
+
+def test_save_and_continue_leaves_the_prefill_behind(admin_client_, palmyra):
+    # Issue 10: the prefill stayed in the address, a phantom second citation appeared on the
+    # change page, and the next save failed ("This passage … is already cited").
+    source = make_source(received_text=ARTICLE)
+    url = new_incident_link(panel(admin_client_, source), "Isis destroyed the <mark>Temple of Bel")
+    data = changeform_data(admin_client_.get(url))
+    data.update(title="Temple of Bel destroyed", slug="bel", occurred="2015-08", _continue="1")
+    response = admin_client_.post(url, data)
+    assert response.status_code == 302
+    incident = Incident.objects.get(slug="bel")
+    assert urlsplit(response["Location"]).path == reverse("admin:archive_incident_change", args=[incident.pk])
+    assert "citation_quote" not in response["Location"] and "monuments=" not in response["Location"]
+    page = admin_client_.get(response["Location"])
+    citations = next(i for i in page.context["inline_admin_formsets"] if i.formset.model is Citation)
+    assert len(citations.formset.forms) == 1  # the saved one, no phantom
+    again = changeform_data(page)
+    again["title"] = "Temple of Bel destroyed in August"
+    assert admin_client_.post(response["Location"], again).status_code == 302
+    assert incident.citations.count() == 1
 
 
 def test_site_and_actor_mentions_prefill_the_site_or_the_perpetrator(admin_client_, palmyra):

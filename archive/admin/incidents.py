@@ -1,5 +1,8 @@
+from urllib.parse import parse_qsl, urlencode, urlsplit, urlunsplit
+
 from django import forms
 from django.contrib import admin, messages
+from django.contrib.admin.options import IS_POPUP_VAR, TO_FIELD_VAR
 from django.contrib.admin.utils import unquote
 from django.core.exceptions import ValidationError
 from django.db.models import Exists, OuterRef, Prefetch
@@ -28,6 +31,7 @@ PUBLICATION_FIELDS = [
     "withdrawn_by_id",
 ]
 EDITORS_ONLY = "Only an editor can publish or withdraw incidents"
+ADMIN_PARAMETERS = {"_changelist_filters", IS_POPUP_VAR, TO_FIELD_VAR}
 SENT_FOR_REVIEW = (
     "Your change to “{incident}” is waiting for an editor's review. The public sees the published version "
     "until an editor approves it."
@@ -627,6 +631,18 @@ class IncidentAdmin(CleansImagesMixin, CurationAdminMixin, ImportExportModelAdmi
         if fields or monuments is not None or citations:
             ProposedChange.propose(incident, request.user, fields=fields, monuments=monuments, citations=citations)
         return None
+
+    def response_add(self, request, obj, post_url_continue=None):
+        # Django carries the add page's whole query string to the next page; for a mention's link
+        # that is the prefill, which would put a phantom citation on the change page. Keep only
+        # the admin's own parameters (the changelist's filters, a popup's).
+        response = super().response_add(request, obj, post_url_continue)
+        location = response.get("Location") if response.status_code in (301, 302) else None
+        if location:
+            parts = urlsplit(location)
+            kept = [(key, value) for key, value in parse_qsl(parts.query) if key in ADMIN_PARAMETERS]
+            response["Location"] = urlunsplit(parts._replace(query=urlencode(kept)))
+        return response
 
     def response_change(self, request, obj):
         if needs_review(obj, request.user):
