@@ -207,7 +207,11 @@ def suggest_kind(sentence: str) -> str:
     """The incident kind a sentence's verbs suggest, or "" when nothing clear does."""
     folded = sentence.casefold()
     cues = [
-        ("destruction", r"\b(destr[ou]\w*|demolish\w*|blew up|blown up|razed?|flatten\w*|levell?ed)\b"),
+        (
+            "destruction",
+            r"\b(destr[ou]\w*|demolish\w*|(?:blow(?:s|ing|n)?|blew) (?:\w+ )?up|dynamit\w*|razed?|razing"
+            r"|flatten\w*|levell?ed)\b",
+        ),
         ("looting", r"\b(loot\w*|plunder\w*|smuggl\w*|stole|stolen)\b"),
         ("killing", r"\b(behead\w*|execut\w*|kill\w*|shot dead|murder\w*|massacre\w*)\b"),
         ("damage", r"\b(damag\w*|shell-?hit|scarred|hit by)\b"),

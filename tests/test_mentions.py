@@ -117,6 +117,18 @@ def test_each_mention_comes_with_its_sentence_and_repeated_sentences_count_once(
         ("Russian airstrikes hit the town.", "attack"),
         ("Government forces recaptured Palmyra.", "control_change"),
         ("The town is famous for its ruins.", ""),
+        # Issue 10: every inflection of the verbs the articles use.
+        ("Islamic State is blowing up the temples.", "destruction"),
+        ("The group blows up monuments.", "destruction"),
+        ("It dynamited a number of temples.", "destruction"),
+        ("Militants are dynamiting the arch.", "destruction"),
+        ("They destroy what they call idols.", "destruction"),
+        ("Fighters loot the museum.", "looting"),
+        ("He was executed in the theatre.", "killing"),
+        ("They behead prisoners.", "killing"),
+        ("Artillery shelled the old city.", "attack"),
+        ("Isis seized the castle.", "control_change"),
+        ("The army recaptures the town.", "control_change"),
     ],
 )
 def test_a_kind_is_suggested_from_the_sentence(sentence, kind):
