@@ -9,8 +9,10 @@ from pathlib import Path
 
 from django.db import transaction
 
+from .duplicates import url_key
 from .models import DatePrecision, Source, SourceKind
-from .models.sources import sha256_of
+from .models.sources import DUPLICATE_TEXT, DUPLICATE_URL, duplicate_error, sha256_of
+from .texts import normalise_received_text
 
 MANIFEST_COLUMNS = (
     "file",
@@ -55,11 +57,19 @@ class SeedImportReport:
     updated: list[str] = field(default_factory=list)
     unchanged: list[str] = field(default_factory=list)
     unlisted_files: list[str] = field(default_factory=list)
+    # "slug: this looks like the same article as …": created, with the resemblance recorded.
+    warnings: list[str] = field(default_factory=list)
 
     def summary(self) -> str:
         if not self.created and not self.updated:
             return f"Nothing to do: all {len(self.unchanged)} seed sources are already in the archive."
-        return f"{len(self.created)} source(s) created, {len(self.updated)} updated, {len(self.unchanged)} unchanged."
+        summary = (
+            f"{len(self.created)} source(s) created, {len(self.updated)} updated, {len(self.unchanged)} unchanged."
+        )
+        if self.warnings:
+            flagged = "\n".join(f"  {warning}" for warning in self.warnings)
+            summary += f" {len(self.warnings)} look like sources already in the archive (recorded):\n{flagged}"
+        return summary
 
 
 @dataclass
@@ -85,20 +95,33 @@ def import_seeds(seeds_dir: Path, reason: str = "import_seeds") -> SeedImportRep
 
     problems = []
     existing = {source.slug: source for source in Source.objects.filter(slug__in=[r.values["slug"] for r in rows])}
+    seen_texts: dict[str, int] = {}
+    seen_urls: dict[str, int] = {}
     for row in rows:
+        where = f"manifest.csv:{row.line}"
         source = existing.get(row.values["slug"])
-        if source is not None and source.sha256 != sha256_of(row.text):
+        digest = sha256_of(row.text)
+        if source is not None and source.sha256 != digest:
             problems.append(
-                f"manifest.csv:{row.line}: file: {row.values['file']} differs from the text already stored "
+                f"{where}: file: {row.values['file']} differs from the text already stored "
                 f"for source “{source.slug}”; a received text never changes — give the new version its own slug."
             )
+        if digest in seen_texts:
+            problems.append(f"{where}: file: {row.values['file']} has the same text as line {seen_texts[digest]}.")
+        seen_texts.setdefault(digest, row.line)
+        key = url_key(row.values["url"])
+        if key and key in seen_urls:
+            problems.append(f"{where}: url: the same URL as line {seen_urls[key]}.")
+        elif key:
+            seen_urls[key] = row.line
         if source is None:
-            twin = Source.objects.filter(sha256=sha256_of(row.text)).first()
+            # The model's own check and message (Source.check_not_duplicate).
+            twin = Source.objects.filter(sha256=digest).first()
             if twin is not None:
-                problems.append(
-                    f"manifest.csv:{row.line}: file: {row.values['file']} has the same text as the stored "
-                    f"source “{twin.slug}”; it would be stored twice."
-                )
+                problems.append(f"{where}: file: {row.values['file']}: {_message(DUPLICATE_TEXT, twin)}")
+        same_url = Source.objects.with_url(row.values["url"]).exclude(slug=row.values["slug"]).first()
+        if same_url is not None:
+            problems.append(f"{where}: url: {_message(DUPLICATE_URL, same_url)}")
     if problems:
         raise SeedImportError(problems)
 
@@ -111,8 +134,11 @@ def import_seeds(seeds_dir: Path, reason: str = "import_seeds") -> SeedImportRep
                     slug=row.values["slug"], received_text=row.text, file_name=row.values["file"], **metadata
                 )
                 source._change_reason = reason
+                findings = source.find_resemblances()
+                source.record_resemblance(findings)
                 source.save()
                 report.created.append(source.slug)
+                report.warnings += [f"{source.slug}: {finding.message}" for finding in findings[:1]]
                 continue
             changed = [name for name, value in metadata.items() if getattr(source, name) != value]
             if changed:
@@ -175,7 +201,7 @@ def _read_manifest(seeds_dir: Path) -> list[_SeedRow]:
                 row_problems.append(f"manifest.csv:{line}: file: {values['file']} does not exist in {seeds_dir}.")
             else:
                 try:
-                    text = path.read_bytes().decode("utf-8")
+                    text = normalise_received_text(path.read_bytes().decode("utf-8"))
                 except OSError as error:
                     row_problems.append(
                         f"manifest.csv:{line}: file: {values['file']} cannot be read ({error.strerror})."
@@ -195,6 +221,10 @@ def _read_manifest(seeds_dir: Path) -> list[_SeedRow]:
     if problems:
         raise SeedImportError(problems)
     return rows
+
+
+def _message(template: str, existing: Source) -> str:
+    return "; ".join(duplicate_error(template, existing).messages)
 
 
 def _check_manifest_values(line: int, values: dict) -> list[str]:

@@ -217,8 +217,8 @@ def test_the_same_text_twice_is_refused():
         )
     )
     assert problems_of(report) == [
-        f"sources.csv:2: received_text: this exact text is already in the archive as the source “{existing.slug}”; "
-        "use that slug.",
+        f"sources.csv:2: received_text: This exact text is already in the archive as the source “{existing.title}” "
+        f"({existing.slug}). Use that slug.",
         "sources.csv:4: received_text: the same text as line 3 (“b”).",
     ]
 

@@ -17,12 +17,13 @@ from archive.dates import NO_EARLIER, NO_LATER
 from archive.importexport.csvfile import read_csv
 from archive.importexport.engine import import_tables
 from archive.models import Actor, Citation, Figure, Image, Incident, IncidentActor, Monument, Site, Source
+from archive.texts import normalise_received_text
 from tests.factories import make_actor, make_citation, make_incident, make_monument, make_site, make_source
 
 pytestmark = pytest.mark.django_db
 
-# Evidence as it arrives: curly quotes, a no-break space, CRLF and bare CR line ends, Arabic, and
-# text a spreadsheet would run as a formula.
+# Evidence as it arrives: curly quotes, a no-break space, CRLF and bare CR line ends (stored as LF:
+# archive.texts), Arabic, and text a spreadsheet would run as a formula.
 TRICKY_TEXT = (
     '=HYPERLINK("http://evil.example","click")\r\n'
     "Militants \u201cdestroyed\u201d the Temple of Bel\u00a0last year, activists said.\r\n"
@@ -159,7 +160,7 @@ def test_export_import_export_is_byte_identical(tmp_path):
     call_command("import_archive", str(tmp_path / "first"), stdout=out)
 
     assert {model: model.objects.count() for model in MODELS} == counts
-    assert Source.objects.get(slug="tricky").received_text == TRICKY_TEXT
+    assert Source.objects.get(slug="tricky").received_text == normalise_received_text(TRICKY_TEXT)
     assert_claims_survive()
     assert_actors_and_dates_survive()
     assert out.getvalue().strip().splitlines()[-1] == (

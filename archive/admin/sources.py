@@ -1,7 +1,9 @@
 from collections import defaultdict
 from urllib.parse import urlencode
 
-from django.contrib import admin
+from django import forms
+from django.contrib import admin, messages
+from django.core.exceptions import ValidationError
 from django.db import models
 from django.db.models import Count, OuterRef, Subquery
 from django.db.models.functions import Coalesce
@@ -15,7 +17,8 @@ from simple_history.admin import SimpleHistoryAdmin
 from ..importexport.resources import SourceResource
 from ..mentions import ACTOR, MONUMENT, SITE, mentions_in, suggest_kind
 from ..models import Actor, Citation, Incident, Monument, Site, Source
-from .mixins import CurationAdminMixin, ReadOnlyInlineMixin, count_of
+from ..models.sources import sha256_of
+from .mixins import AdminModelForm, CurationAdminMixin, ReadOnlyInlineMixin, count_of
 
 # Incidents offered per monument for "add this sentence to an existing incident".
 EXISTING_INCIDENTS_SHOWN = 6
@@ -124,8 +127,58 @@ def mentions_panel(source):
     return render_to_string("admin/archive/source/mentions_panel.html", {"sections": sections})
 
 
+def source_link(source):
+    url = reverse("admin:archive_source_change", args=[source.pk])
+    return format_html('<a href="{}">Open “{}”</a>', url, source.title)
+
+
+class SourceAdminForm(AdminModelForm):
+    """The model's refusals (a duplicate text or URL) link to the source the archive holds; its
+    warnings (Source.find_resemblances: the same article, the same wire copy) stop the save until
+    the curator ticks "Save anyway", and are then recorded on the source."""
+
+    save_anyway = forms.BooleanField(
+        label="Save anyway",
+        required=False,
+        help_text="Tick to add a text that looks like a source already in the archive: "
+        "the resemblance is recorded on this source.",
+    )
+
+    def add_error(self, field, error):
+        if isinstance(error, ValidationError) and hasattr(error, "error_dict"):
+            error = ValidationError(
+                {name: [self._linked(each) for each in errors] for name, errors in error.error_dict.items()}
+            )
+        super().add_error(field, error)
+
+    @staticmethod
+    def _linked(error):
+        if error.code != "duplicate" or not error.params:
+            return error
+        return ValidationError(
+            format_html("{} {}.", error.message % error.params, source_link(error.params["source"])),
+            code="duplicate",
+        )
+
+    def _post_clean(self):
+        super()._post_clean()
+        source = self.instance
+        if self.errors or "received_text" not in self.fields or source.received_text is None:
+            return
+        if source.pk is not None and source.sha256 == sha256_of(source.received_text):
+            return  # the text is not new: it was checked when it came in
+        findings = source.find_resemblances()
+        if findings and not self.cleaned_data.get("save_anyway"):
+            warnings = [format_html("{} {}.", finding.message, source_link(finding.source)) for finding in findings]
+            warnings.append("Tick “Save anyway” to add it all the same; the resemblance is recorded on the source.")
+            self.add_error("received_text", warnings)
+            return
+        source.record_resemblance(findings)
+
+
 @admin.register(Source)
 class SourceAdmin(CurationAdminMixin, ImportExportModelAdmin, SimpleHistoryAdmin):
+    form = SourceAdminForm
     resource_classes = [SourceResource]
     formfield_overrides = {models.URLField: {"assume_scheme": "https"}}
     list_display = [
@@ -138,7 +191,7 @@ class SourceAdmin(CurationAdminMixin, ImportExportModelAdmin, SimpleHistoryAdmin
         "citation_count",
         "incident_count",
     ]
-    list_filter = ["origin", "publisher", "kind", "language", "date_precision"]
+    list_filter = ["origin", "publisher", "kind", "language", "date_precision", "resemblance"]
     search_fields = ["title", "slug", "publisher", "origin", "byline", "url", "received_text"]
     date_hierarchy = "published_on"
     ordering = ["-published_on", "title"]
@@ -147,7 +200,10 @@ class SourceAdmin(CurationAdminMixin, ImportExportModelAdmin, SimpleHistoryAdmin
     fieldsets = [
         (None, {"fields": ["title", "slug", "kind", "publisher", "origin", "byline", "url", "language"]}),
         ("Date", {"fields": [("published_on", "date_precision"), "date_note"]}),
-        ("Text as received", {"fields": ["received_text", "sha256", "file_name", "created_at"]}),
+        (
+            "Text as received",
+            {"fields": ["received_text", "save_anyway", "sha256", "resemblance_flag", "file_name", "created_at"]},
+        ),
         (
             "Mentions",
             {
@@ -177,11 +233,46 @@ class SourceAdmin(CurationAdminMixin, ImportExportModelAdmin, SimpleHistoryAdmin
         )
 
     def get_readonly_fields(self, request, obj=None):
-        readonly = ["sha256", "created_at", "mentions"]
+        readonly = ["sha256", "resemblance_flag", "created_at", "mentions"]
         if obj is not None and obj.citations.exists():
             # Cited text is evidence (Source.guard_received_text refuses changes too).
             readonly.append("received_text")
         return readonly
+
+    def get_fieldsets(self, request, obj=None):
+        if obj is None or not obj.citations.exists():
+            return self.fieldsets
+        # A cited text never changes, so there is nothing to save anyway.
+        return [
+            (name, {**options, "fields": [f for f in options["fields"] if f != "save_anyway"]})
+            for name, options in self.fieldsets
+        ]
+
+    def formfield_for_dbfield(self, db_field, request, **kwargs):
+        if db_field.name == "received_text":
+            kwargs["strip"] = False  # a trailing newline is part of the text (archive.texts)
+        return super().formfield_for_dbfield(db_field, request, **kwargs)
+
+    @admin.display(description="resembles")
+    def resemblance_flag(self, source):
+        if source.pk is None or not source.resemblance or source.resembles is None:
+            return "—"
+        return format_html("{} {}.", source.resemblance_note, source_link(source.resembles))
+
+    def import_action(self, request, **kwargs):
+        response = super().import_action(request, **kwargs)
+        result = getattr(response, "context_data", {}).get("result")
+        self._warn(request, result)  # the preview: shown above the rows to import
+        return response
+
+    def process_result(self, result, request):
+        self._warn(request, result)  # imported: shown with the success message
+        return super().process_result(result, request)
+
+    @staticmethod
+    def _warn(request, result):
+        for warning in getattr(result, "archive_warnings", ()):
+            messages.warning(request, warning)
 
     @admin.display(description="citations", ordering="citation_count")
     def citation_count(self, source):

@@ -116,6 +116,9 @@ class ImportReport:
     dry_run: bool
     # Seconds spent planning (no transaction) and writing (the one write transaction).
     timings: dict[str, float] = field(default_factory=dict)
+    # What is imported all the same, with a flag recorded: a source that looks like one the
+    # archive holds (the same article, the same wire copy).
+    warnings: list[Problem] = field(default_factory=list)
 
     @property
     def ok(self) -> bool:
@@ -140,7 +143,11 @@ class ImportReport:
         new, updated, unchanged = self.totals()
         verb = "Would import" if self.dry_run else "Imported"
         tail = " Dry run: nothing was written." if self.dry_run else ""
-        return f"{verb} {files} file(s), {rows} row(s): {new} new, {updated} updated, {unchanged} unchanged.{tail}"
+        summary = f"{verb} {files} file(s), {rows} row(s): {new} new, {updated} updated, {unchanged} unchanged.{tail}"
+        if self.warnings:
+            lines = "\n".join(f"  warning: {warning}" for warning in self.warnings)
+            summary += f" {len(self.warnings)} warning(s), recorded on the rows:\n{lines}"
+        return summary
 
 
 class _Spool:
@@ -321,6 +328,7 @@ class _Import(TableRules):
         self.can_publish = user is None or can_publish(user)
         self.now = timezone.now()  # the import's time: created_at of its new rows, their history_date
         self.problems: list[Problem] = []
+        self.warnings: list[Problem] = []
         # Stored rows looked up by natural key (a cache, bounded by CACHE_LIMIT).
         self.objects: dict[str, dict[str, object]] = {table.key: {} for table in TABLES}
         # The import's own rows by natural key: their pk, or None while they are new.
@@ -377,7 +385,9 @@ class _Import(TableRules):
         for index, plan in enumerate(plans):
             order.setdefault(plan.problem_file, index)
         self.problems.sort(key=lambda problem: (order.get(problem.file, -1), problem.line or 0))
-        report = ImportReport(tables=[plan.report for plan in plans], problems=self.problems, dry_run=self.dry_run)
+        report = ImportReport(
+            tables=[plan.report for plan in plans], problems=self.problems, dry_run=self.dry_run, warnings=self.warnings
+        )
         report.timings["plan"] = time.perf_counter() - started
         if self.problems:
             return report
@@ -395,6 +405,7 @@ class _Import(TableRules):
                         self.write(plan, self.spool.load(offset))
                     bar.update(plan.report.rows)
                 self.refresh_assessments()
+                self.store_sketches()
                 self.check_published(plans)
                 if self.problems or self.dry_run:
                     transaction.set_rollback(True)
@@ -429,6 +440,9 @@ class _Import(TableRules):
 
     def problem(self, plan: _Plan, line: int | None, column: str | None, message: str) -> None:
         self.problems.append(Problem(plan.problem_file, line, plan.renames.get(column, column), message))
+
+    def warning(self, plan: _Plan, line: int | None, column: str | None, message: str) -> None:
+        self.warnings.append(Problem(plan.problem_file, line, plan.renames.get(column, column), message))
 
     # -- phase 1: plan ---------------------------------------------------------------------------
 

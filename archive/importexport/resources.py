@@ -113,6 +113,8 @@ class ArchiveResource(resources.ModelResource):
             self._add_problems(result, table, problems)
             return result
         self._add_rows(result, table, report.tables[0])
+        # Imported all the same, flagged (a source like one in the archive): the admin shows them.
+        result.archive_warnings = [str(warning) for warning in report.warnings]
         return result
 
     def _add_problems(self, result, table: CSVTable, problems: list[Problem]):

@@ -22,6 +22,7 @@ from django.utils import timezone
 
 from ..boilerplate import reading_text
 from ..dates import edtf_of_bounds
+from ..duplicates import url_key
 from ..images import check_stored_image, needs_cleaning
 from ..models import Citation, Figure, Image, Incident, IncidentActor, Site, Source, Stance, Status
 from ..models.incidents import (
@@ -33,8 +34,16 @@ from ..models.incidents import (
     PUBLISH_PERMISSION,
     RANGE_ORDERED,
 )
-from ..models.sources import CITED_TEXT_IS_EVIDENCE, sha256_of
+from ..models.sources import (
+    CITED_TEXT_IS_EVIDENCE,
+    DUPLICATE_TEXT,
+    DUPLICATE_URL,
+    Resemblance,
+    duplicate_error,
+    sha256_of,
+)
 from ..quotes import QuoteNotFound
+from ..texts import normalise_received_text
 from .tables import TABLES_BY_KEY, Reference, format_citation_key
 
 # A source's texts, never read to plan a citation.
@@ -106,11 +115,24 @@ class TableRules:
 
     def begin_sources(self, plan) -> None:
         self.seen_hashes: dict[str, tuple[int, str]] = {}
-        self.twins: list[tuple[int, str]] = []  # (line, slug of the stored source with that text)
+        self.seen_urls: dict[str, tuple[int, str]] = {}
+        # (line, column, message, slug of the stored source with that text or URL)
+        self.twins: list[tuple[int, str, str, str]] = []
+        self.sketch_slugs: list[str] = []  # sources whose sketch is written after the rows
 
     def prepare_sources(self, plan, rows, existing) -> None:
+        for _line, values in rows:
+            # archive.texts' rule, as Source.save() applies it: a text that comes in is normalised
+            # (so an export re-saved with CRLF line endings is the same text), a stored one never.
+            text = values.get("received_text")
+            stored = existing.get(values.get("slug"))
+            if text and (stored is None or stored.received_text != text):
+                values["received_text"] = normalise_received_text(text)
         texts = {sha256_of(values["received_text"]) for _line, values in rows if values.get("received_text")}
         self.stored_hashes = self.fetch(Source, "sha256", texts)
+        self.stored_urls = self.fetch(
+            Source, "url_key", {url_key(values.get("url") or "") for _l, values in rows} - {""}
+        )
         changed_text = [
             existing[values["slug"]].pk
             for _line, values in rows
@@ -121,19 +143,37 @@ class TableRules:
         self.cited_sources = set()
         for chunk in chunks(changed_text):
             self.cited_sources.update(Source.objects.filter(pk__in=chunk).cited().values_list("pk", flat=True))
+        # New texts that look like stored sources: flagged and recorded, not refused (one bulk lookup).
+        incoming = {}
+        for line, values in rows:
+            text, stored = values.get("received_text"), existing.get(values.get("slug"))
+            if text and (stored is None or stored.received_text != text):
+                publisher = values.get("publisher", stored.publisher if stored is not None else "")
+                incoming[line] = (reading_text(text), publisher or "", stored.pk if stored is not None else None)
+        self.resemblances = Source.objects.resembling(incoming) if incoming else {}
 
     def finish_sources(self, plan) -> None:
-        # A stored twin is no clash when this file gives that source another text: known at the end.
-        for line, slug in self.twins:
+        # A stored twin is no clash when this file gives that source another text or URL: known at the end.
+        for line, column, message, slug in self.twins:
             if slug not in plan.seen:
-                self.problem(
-                    plan,
-                    line,
-                    "received_text",
-                    f"this exact text is already in the archive as the source “{slug}”; use that slug.",
-                )
+                self.problem(plan, line, column, f"{message} Use that slug.")
+
+    def _twin(self, line, column, template, twin):
+        message = "; ".join(duplicate_error(template, twin).messages)
+        self.twins.append((line, column, message, twin.slug))
 
     def check_sources(self, plan, line, obj, values, changed, original):
+        if obj.pk is None or "url" in changed:
+            obj.url_key = url_key(obj.url)
+            changed.append("url_key")
+        if obj.url_key and "url" in values:
+            twin = self.stored_urls.get(obj.url_key)
+            if twin is not None and twin.slug != obj.slug:
+                self._twin(line, "url", DUPLICATE_URL, twin)
+            if obj.url_key in self.seen_urls:
+                other_line, other_slug = self.seen_urls[obj.url_key]
+                self.problem(plan, line, "url", f"the same URL as line {other_line} (“{other_slug}”).")
+            self.seen_urls.setdefault(obj.url_key, (line, obj.slug))
         if "received_text" not in values:
             return
         digest = sha256_of(obj.received_text)
@@ -149,7 +189,7 @@ class TableRules:
             self.problem(plan, line, "received_text", f"“{obj.slug}”: {CITED_TEXT_IS_EVIDENCE}")
         twin = self.stored_hashes.get(digest)
         if twin is not None and twin.slug != obj.slug:
-            self.twins.append((line, twin.slug))
+            self._twin(line, "received_text", DUPLICATE_TEXT, twin)
         if digest in self.seen_hashes:
             other_line, other_slug = self.seen_hashes[digest]
             self.problem(plan, line, "received_text", f"the same text as line {other_line} (“{other_slug}”).")
@@ -158,10 +198,24 @@ class TableRules:
             obj.sha256 = digest
             obj.reading_text = reading_text(obj.received_text)
             changed.extend(["sha256", "reading_text"])
+            findings = [f for f in self.resemblances.get(line, ()) if f.source.sha256 != digest]
+            first = findings[0] if findings else None
+            obj.resembles_id = first.source.pk if first else None
+            obj.resemblance = first.kind if first else ""
+            changed.extend(["resembles_id", "resemblance"])
+            if first is not None:
+                label = Resemblance(first.kind).label.lower()
+                self.warning(plan, line, "received_text", f"{first.message} Imported, flagged as {label}.")
+            self.sketch_slugs.append(obj.slug)
         if "sources" in self.referred:  # citations of this import may name it by its text's SHA-256
             self.imported_digests[digest] = obj.slug
         if self.texts is not None:
             self.texts.put(obj.slug, obj.received_text)
+
+    def store_sketches(self) -> None:
+        """After writing: the sketches of the sources this import added or gave a new text."""
+        for chunk in chunks(getattr(self, "sketch_slugs", [])):
+            Source.objects.filter(slug__in=chunk).store_sketches()
 
     def prepare_incidents(self, plan, rows, existing) -> None:
         self.stored_monuments: dict[int, set[int]] | None = {}

@@ -1,6 +1,7 @@
 """Sources: the documents every claim is tied to, first of all news articles."""
 
 import hashlib
+from dataclasses import dataclass
 
 from django.core.exceptions import ValidationError
 from django.db import models
@@ -8,15 +9,68 @@ from django.db.models import Q
 from django.urls import reverse
 from simple_history.models import HistoricalRecords
 
+from .. import duplicates
 from ..boilerplate import reading_text
+from ..texts import normalise_received_text
 from .choices import DatePrecision, SourceKind
 from .versioning import Versioned
 
 CITED_TEXT_IS_EVIDENCE = "This source is cited, so its received text is evidence and cannot be changed."
+# Refused: the archive holds this source already (admin, CSV import and import_seeds say this).
+DUPLICATE_TEXT = "This exact text is already in the archive as the source “%(title)s” (%(slug)s)."
+DUPLICATE_URL = "This URL is already in the archive as the source “%(title)s” (%(slug)s)."
+# Flagged, not refused: the curator may proceed, and the flag is recorded on the source.
+SAME_ARTICLE_MESSAGE = (
+    "This looks like the same article as “%(title)s” (%(slug)s): %(ratio)d%% of the text is alike, "
+    "%(shared)d%% of its passages are the same."
+)
+WIRE_COPY_MESSAGE = (
+    "This shares most of its body (%(shared)d%% of its passages) with “%(title)s” (%(slug)s), printed by "
+    "%(publisher)s: the same wire copy. That source's origin is “%(origin)s”: two outlets printing one wire "
+    "copy share one origin."
+)
 
 
 def sha256_of(text):
+    """The SHA-256 of a received text, as stored: of its UTF-8 bytes, after normalisation (archive.texts)."""
     return hashlib.sha256(text.encode("utf-8")).hexdigest()
+
+
+class Resemblance(models.TextChoices):
+    SAME_ARTICLE = "same_article", "The same article"
+    WIRE_COPY = "wire_copy", "The same wire copy"
+
+
+@dataclass(frozen=True)
+class Finding:
+    """A stored source that a text resembles (Source.find_resemblances)."""
+
+    source: "Source"
+    kind: str
+    comparison: duplicates.Comparison
+
+    @property
+    def message(self):
+        return resemblance_message(self.kind, self.source, self.comparison)
+
+
+def resemblance_message(kind, other, comparison):
+    template = WIRE_COPY_MESSAGE if kind == Resemblance.WIRE_COPY else SAME_ARTICLE_MESSAGE
+    return template % {
+        "title": other.title,
+        "slug": other.slug,
+        "publisher": other.publisher,
+        "origin": other.origin,
+        "ratio": comparison.ratio,
+        "shared": round(comparison.shared * 100),
+    }
+
+
+def duplicate_error(template, existing):
+    """The refusal, with the existing source in its params (the admin links to it)."""
+    return ValidationError(
+        template, code="duplicate", params={"title": existing.title, "slug": existing.slug, "source": existing}
+    )
 
 
 class SourceQuerySet(models.QuerySet):
@@ -39,6 +93,81 @@ class SourceQuerySet(models.QuerySet):
 
         return self.exclude(slug__startswith=SYNTHETIC_SLUG_PREFIX)
 
+    def with_text(self, text):
+        """The source whose received text is `text` once normalised."""
+        return self.filter(sha256=sha256_of(normalise_received_text(text)))
+
+    def with_url(self, url):
+        """Sources at the same address as `url` (archive.duplicates.url_key); none for no URL."""
+        key = duplicates.url_key(url)
+        return self.filter(url_key=key) if key else self.none()
+
+    def resembling(self, texts):
+        """Stored sources each reading text resembles, for many texts at once (the CSV import).
+
+        `texts` maps a key to (reading text, publisher, pk of the source itself or None); returns
+        key -> [Finding], most alike first. Candidates come from the stored sketches (one indexed
+        query per ~500 hashes), and only those few are compared, exactly."""
+        sketches = {key: duplicates.sketch(text) for key, (text, _publisher, _pk) in texts.items()}
+        holders: dict[int, set[int]] = {}
+        hashes = sorted({h for sketch in sketches.values() for h in sketch})
+        for start in range(0, len(hashes), 500):
+            rows = SourceShingle.objects.filter(hash__in=hashes[start : start + 500]).values_list("hash", "source_id")
+            for digest, source_id in rows:
+                holders.setdefault(digest, set()).add(source_id)
+        wanted = {}
+        for key, sketch in sketches.items():
+            counts: dict[int, int] = {}
+            for digest in sketch:
+                for source_id in holders.get(digest, ()):
+                    counts[source_id] = counts.get(source_id, 0) + 1
+            own = texts[key][2]
+            ranked = sorted(
+                (
+                    source_id
+                    for source_id, n in counts.items()
+                    if n >= duplicates.MIN_SHARED_HASHES and source_id != own
+                ),
+                key=lambda source_id: (-counts[source_id], source_id),
+            )
+            wanted[key] = ranked[: duplicates.MAX_CANDIDATES]
+        ids = sorted({source_id for ranked in wanted.values() for source_id in ranked})
+        stored = {}
+        for start in range(0, len(ids), 500):
+            chunk = self.filter(pk__in=ids[start : start + 500]).only(
+                "pk", "slug", "title", "publisher", "origin", "reading_text"
+            )
+            stored.update((source.pk, source) for source in chunk)
+        found = {}
+        for key, ranked in wanted.items():
+            text, publisher, _pk = texts[key]
+            findings = []
+            for source_id in ranked:
+                other = stored.get(source_id)
+                if other is None:
+                    continue
+                comparison = duplicates.compare(text, other.reading_text)
+                if comparison.similar:
+                    same = duplicates.same_outlet(publisher, other.publisher)
+                    kind = Resemblance.SAME_ARTICLE if same else Resemblance.WIRE_COPY
+                    findings.append(Finding(other, kind, comparison))
+            findings.sort(key=lambda f: (-f.comparison.ratio, -f.comparison.shared, f.source.slug))
+            found[key] = findings
+        return found
+
+    def store_sketches(self):
+        """(Re)write the stored sketch of each of these sources, from its reading text."""
+        pks = list(self.values_list("pk", flat=True))
+        for start in range(0, len(pks), 500):
+            chunk = pks[start : start + 500]
+            SourceShingle.objects.filter(source_id__in=chunk).delete()
+            rows = [
+                SourceShingle(source_id=pk, hash=digest)
+                for pk, text in Source.objects.filter(pk__in=chunk).values_list("pk", "reading_text")
+                for digest in duplicates.sketch(text)
+            ]
+            SourceShingle.objects.bulk_create(rows, batch_size=1000)
+
 
 class SourceManager(models.Manager.from_queryset(SourceQuerySet)):
     def get_by_natural_key(self, slug):
@@ -57,6 +186,13 @@ class Source(Versioned):
     )
     byline = models.CharField(max_length=300, blank=True)
     url = models.URLField("URL", max_length=1000, blank=True)
+    url_key = models.CharField(
+        max_length=1000,
+        blank=True,
+        editable=False,
+        db_index=True,  # "is this URL in the archive already?" (Source.check_not_duplicate)
+        help_text="The URL as two addresses of one page share it (archive.duplicates.url_key).",
+    )
     published_on = models.DateField(
         null=True, blank=True, help_text="First day of the period the precision allows (1 March for “March”)."
     )
@@ -73,10 +209,26 @@ class Source(Versioned):
         editable=False, help_text="Derived from the received text with web boilerplate removed."
     )
     file_name = models.CharField(max_length=255, blank=True, help_text="The file it was imported from, if any.")
+    resembles = models.ForeignKey(
+        "self",
+        on_delete=models.SET_NULL,
+        null=True,
+        blank=True,
+        editable=False,
+        related_name="resembled_by",
+        help_text="A source already in the archive that this one looked like when it was added.",
+    )
+    resemblance = models.CharField(
+        max_length=20,
+        choices=Resemblance,
+        blank=True,
+        editable=False,
+        help_text="How it resembles that source: the same article, or the same wire copy printed by another outlet.",
+    )
     created_at = models.DateTimeField(auto_now_add=True)
 
     objects = SourceManager()
-    history = HistoricalRecords(excluded_fields=["reading_text"])
+    history = HistoricalRecords(excluded_fields=["reading_text", "url_key"])
 
     class Meta:
         ordering = ["-published_on", "title"]
@@ -87,6 +239,10 @@ class Source(Versioned):
                 name="%(app_label)s_%(class)s_date_precision_valid",
             ),
             models.CheckConstraint(condition=~Q(received_text=""), name="%(app_label)s_%(class)s_text_not_empty"),
+            models.CheckConstraint(
+                condition=Q(resemblance__in=["", *Resemblance.values]),
+                name="%(app_label)s_%(class)s_resemblance_valid",
+            ),
         ]
         indexes = [
             # The public source list is ordered by date.
@@ -97,10 +253,16 @@ class Source(Versioned):
         return self.title
 
     def save(self, *args, **kwargs):
+        self.normalise_new_text()
         self.guard_received_text()
-        self.sha256 = sha256_of(self.received_text)
+        digest = sha256_of(self.received_text)
+        text_is_new = self._state.adding or digest != self.sha256
+        self.sha256 = digest
         self.reading_text = reading_text(self.received_text)
+        self.url_key = duplicates.url_key(self.url)
         super().save(*args, **kwargs)
+        if text_is_new:
+            Source.objects.filter(pk=self.pk).store_sketches()
 
     def get_absolute_url(self):
         return reverse("archive:source-detail", kwargs={"slug": self.slug})
@@ -110,14 +272,55 @@ class Source(Versioned):
 
     def clean(self):
         super().clean()
+        self.normalise_new_text()
         self.guard_received_text()
         if not self.received_text.strip():
             raise ValidationError({"received_text": "The received text is empty."})
-        duplicate = Source.objects.filter(sha256=sha256_of(self.received_text)).exclude(pk=self.pk).first()
-        if duplicate is not None:
-            raise ValidationError(
-                {"received_text": f"This exact text is already in the archive as the source “{duplicate}”."}
-            )
+        self.check_not_duplicate()
+
+    def normalise_new_text(self):
+        """Apply archive.texts' rule to a new or changed received text; a stored text is never rewritten."""
+        if self.received_text is None:
+            return
+        normalised = normalise_received_text(self.received_text)
+        if normalised == self.received_text:
+            return
+        if self.pk is not None and Source.objects.filter(pk=self.pk, received_text=self.received_text).exists():
+            return
+        self.received_text = normalised
+
+    def check_not_duplicate(self):
+        """Refuse a text or a URL the archive holds already, naming the source that holds it."""
+        errors = {}
+        others = Source.objects.exclude(pk=self.pk) if self.pk is not None else Source.objects.all()
+        twin = others.with_text(self.received_text or "").first()
+        if twin is not None:
+            errors["received_text"] = [duplicate_error(DUPLICATE_TEXT, twin)]
+        same_url = others.with_url(self.url).first()
+        if same_url is not None:
+            errors["url"] = [duplicate_error(DUPLICATE_URL, same_url)]
+        if errors:
+            raise ValidationError(errors)
+
+    def find_resemblances(self):
+        """The stored sources this text looks like (the same article, the same wire copy), most
+        alike first: a warning, not a refusal (see record_resemblance)."""
+        text = reading_text(normalise_received_text(self.received_text or ""))
+        return Source.objects.resembling({None: (text, self.publisher, self.pk)})[None]
+
+    def record_resemblance(self, findings):
+        """Keep the closest finding on the source (or clear the flag when there is none)."""
+        first = findings[0] if findings else None
+        self.resembles = first.source if first else None
+        self.resemblance = first.kind if first else ""
+
+    @property
+    def resemblance_note(self):
+        if not self.resemblance or self.resembles is None:
+            return ""
+        return resemblance_message(
+            self.resemblance, self.resembles, duplicates.compare(self.reading_text, self.resembles.reading_text)
+        )
 
     def guard_received_text(self):
         """Refuse to change the received text of a source that is cited."""
@@ -137,3 +340,19 @@ class Source(Versioned):
                 set(self.citations.all()),
             )
         return super().delete(*args, **kwargs)
+
+
+class SourceShingle(models.Model):
+    """One hash of a source's sketch (archive.duplicates.sketch): derived, rewritten with the text."""
+
+    source = models.ForeignKey(Source, on_delete=models.CASCADE, related_name="shingles")
+    hash = models.BigIntegerField()
+
+    class Meta:
+        indexes = [
+            # Candidates for "does this text look like one in the archive?" (SourceQuerySet.resembling).
+            models.Index(fields=["hash"], name="archive_source_shingle_idx"),
+        ]
+
+    def __str__(self):
+        return f"{self.source_id}: {self.hash}"
