@@ -197,3 +197,27 @@ def test_manifest_metadata_change_updates_the_source_not_its_text(seeds_copy):
     output = run("--seeds-dir", str(seeds_copy))
     assert "1 updated" in output
     assert Source.objects.get(file_name="000_aae2f3adf396e9ec.txt").url == "https://example.org/article"
+
+
+def test_the_five_seeds_are_created_without_a_warning():
+    output = run()
+    assert output.strip().splitlines()[-1] == "5 source(s) created, 0 updated, 0 unchanged."
+    assert not Source.objects.exclude(resemblance="").exists()
+
+
+def test_a_seed_that_is_the_same_article_is_created_flagged_and_named_in_the_summary(seeds_copy):
+    run("--seeds-dir", str(seeds_copy))
+    original = Source.objects.get(file_name="002_f474df98911a8dcd.txt")
+    body = original.received_text.split("\n", 1)[1]
+    (seeds_copy / "005_reprint.txt").write_text(f"Another headline\n{body}", encoding="utf-8")
+
+    def add_reprint(rows):
+        reprint = {**rows[2], "file": "005_reprint.txt", "slug": "reprint", "publisher": "Gulf News"}
+        return [*rows, reprint]
+
+    rewrite_manifest(seeds_copy, add_reprint)
+    output = run("--seeds-dir", str(seeds_copy))
+    assert "1 source(s) created, 0 updated, 5 unchanged. 1 look like sources already in the archive" in output
+    assert f"  reprint: This shares most of its body (100% of its passages) with “{original.title}”" in output
+    reprint = Source.objects.get(slug="reprint")
+    assert (reprint.resembles, reprint.resemblance) == (original, "wire_copy")
