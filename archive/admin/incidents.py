@@ -469,7 +469,7 @@ class IncidentAdmin(CleansImagesMixin, CurationAdminMixin, ImportExportModelAdmi
     prepopulated_fields = {"slug": ["title"]}
     readonly_fields = ["publication", "derived_assessment", "created_at", "updated_at"]
     inlines = [ActorInline, CitationInline, IncidentImageInline]
-    actions = ["publish_selected", "withdraw_selected"]
+    actions = ["publish_selected", "withdraw_selected", "merge_selected"]
     history_list_display = ["status"]
     save_on_top = True
 
@@ -484,7 +484,7 @@ class IncidentAdmin(CleansImagesMixin, CurationAdminMixin, ImportExportModelAdmi
         # Curators see only the actions they may use.
         actions = super().get_actions(request)
         if not self.has_publish_permission(request):
-            for name in ("publish_selected", "withdraw_selected"):
+            for name in ("publish_selected", "withdraw_selected", "merge_selected"):
                 actions.pop(name, None)
         return actions
 
@@ -711,6 +711,36 @@ class IncidentAdmin(CleansImagesMixin, CurationAdminMixin, ImportExportModelAdmi
             "select_across": request.POST.get("select_across", "0"),
         }
         return TemplateResponse(request, "admin/archive/incident/withdraw_confirmation.html", context)
+
+    @admin.action(description="Merge two selected incidents…", permissions=["change"])
+    def merge_selected(self, request, queryset):
+        incidents = list(queryset.order_by("occurred_from", "slug"))
+        if len(incidents) != 2:
+            self.message_user(request, "Select exactly two incidents to merge: the same event recorded twice.",
+                              messages.ERROR)  # fmt: skip
+            return None
+        survivor_pk = request.POST.get("survivor", "")
+        if "confirm_merge" in request.POST and survivor_pk.isdigit():
+            survivor = next((i for i in incidents if i.pk == int(survivor_pk)), None)
+            absorbed = next((i for i in incidents if survivor is not None and i.pk != survivor.pk), None)
+            if survivor is not None:
+                try:
+                    survivor.merge(absorbed, request.user)
+                except ValidationError as error:  # the model's rule, in the model's words
+                    self.message_user(request, " ".join(error.messages), messages.ERROR)
+                    return None
+                self.log_change(request, survivor, f"Merged “{absorbed}” into it.")
+                self.log_change(request, absorbed, f"Merged into “{survivor}”.")
+                self.message_user(request, f"Merged “{absorbed}” into “{survivor}”.", messages.SUCCESS)
+                return redirect("admin:archive_incident_change", survivor.pk)
+        context = {
+            **self.admin_site.each_context(request),
+            "title": "Merge incidents",
+            "opts": self.opts,
+            "incidents": incidents,
+            "action_checkbox_name": admin.helpers.ACTION_CHECKBOX_NAME,
+        }
+        return TemplateResponse(request, "admin/archive/incident/merge_confirmation.html", context)
 
     def _report(self, request, incidents, verb, level):
         if incidents:

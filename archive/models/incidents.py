@@ -40,6 +40,9 @@ NEEDS_ACTOR = (
     "when the sources name no one."
 )
 RANGE_ORDERED = "The high end of the range is below its low end."
+MERGE_PERMISSION = "Only an editor merges incidents: a merge changes what the public sees."
+MERGE_ITSELF = "An incident cannot be merged into itself."
+ALREADY_MERGED = "“{incident}” was already merged into “{survivor}”."
 
 
 def check_keeps_citation(incident, stances):
@@ -223,6 +226,15 @@ class Incident(Versioned):
     withdrawn_by = models.ForeignKey(
         settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+", editable=False
     )
+    merged_into = models.ForeignKey(
+        "self",
+        null=True,
+        blank=True,
+        on_delete=models.PROTECT,
+        related_name="absorbed",
+        editable=False,
+        help_text="Set when this incident was merged into another: its address then leads there.",
+    )
     is_synthetic = models.BooleanField(
         default=False, editable=False, help_text="Made by generate_synthetic for benchmarks; never curated."
     )
@@ -373,6 +385,47 @@ class Incident(Versioned):
         self.published_by = user
         # A republished incident keeps the reason it was once withdrawn for (shown to curators).
         self.save()
+
+    def merge(self, absorbed, user):
+        """Merge `absorbed` into this incident: its citations (with their figures), actors,
+        monuments and images move here; it is withdrawn with the reason, keeps its slug (never
+        reused) and points here, so its public address leads here. Both histories record it."""
+        if not can_publish(user):
+            raise ValidationError(MERGE_PERMISSION, code="merge_permission")
+        if absorbed.pk == self.pk:
+            raise ValidationError(MERGE_ITSELF, code="merge_itself")
+        for incident in (absorbed, self):
+            if incident.merged_into_id is not None:
+                raise ValidationError(
+                    ALREADY_MERGED.format(incident=incident, survivor=incident.merged_into), code="already_merged"
+                )
+        with transaction.atomic():
+            absorbed.status = Status.WITHDRAWN
+            absorbed.withdrawn_reason = f"Merged into “{self.title}” ({self.slug}): the same event."
+            absorbed.withdrawn_at, absorbed.withdrawn_by = timezone.now(), user
+            absorbed.merged_into = self
+            absorbed._change_reason, absorbed._history_user = f"Merged into {self.slug}", user
+            absorbed.save()
+            kept = {(c.source_id, c.position_start): c for c in self.citations.all()}
+            for citation in list(absorbed.citations.all()):
+                twin = kept.get((citation.source_id, citation.position_start))
+                if twin is not None:  # the same passage cited on both: keep one, with both's figures
+                    citation.figures.update(citation=twin)
+                    Citation.objects.filter(contradicts=citation).update(contradicts=twin)
+                    Citation.objects.filter(pk=citation.pk).delete()
+                else:
+                    citation.incident = self
+                    citation._change_reason, citation._history_user = f"Merged from {absorbed.slug}", user
+                    citation.save()
+            roles = set(self.actor_links.values_list("actor_id", "role"))
+            for link in absorbed.actor_links.all():
+                if (link.actor_id, link.role) not in roles:
+                    IncidentActor.objects.create(incident=self, actor_id=link.actor_id, role=link.role)
+            IncidentActor.objects.filter(incident=absorbed).delete()
+            self.monuments.add(*absorbed.monuments.all())
+            absorbed.images.update(incident=self)
+            self._change_reason, self._history_user = f"Merged {absorbed.slug} into it", user
+            self.save()
 
     def withdraw(self, user, reason):
         if not reason or not reason.strip():

@@ -11,7 +11,7 @@ from django.core.exceptions import BadRequest
 from django.db.models import Count, OuterRef, Prefetch, Subquery
 from django.db.models.functions import Coalesce
 from django.http import Http404, HttpResponse
-from django.shortcuts import get_object_or_404, render
+from django.shortcuts import get_object_or_404, redirect, render
 from django.template.loader import render_to_string
 from django.views.decorators.http import require_safe
 
@@ -226,11 +226,34 @@ def incident_list(request):
     return render(request, "archive/incident_list.html", context)
 
 
+def _merged_survivor(slug, limit=10):
+    """The public incident an incident merged into (through any chain of merges), if any."""
+    incident = Incident.objects.filter(slug=slug, merged_into__isnull=False).only("merged_into").first()
+    for _ in range(limit):
+        if incident is None or incident.merged_into_id is None:
+            break
+        incident = Incident.objects.only("slug", "status", "merged_into").get(pk=incident.merged_into_id)
+        if incident.merged_into_id is None:
+            return incident if Incident.objects.public().filter(pk=incident.pk).exists() else None
+    return None
+
+
 @require_safe
 def incident_detail(request, slug):
-    incident = get_object_or_404(
-        Incident.objects.public().with_counts().select_related("site").prefetch_related(_actor_links()), slug=slug
+    incident = (
+        Incident.objects.public()
+        .with_counts()
+        .select_related("site")
+        .prefetch_related(_actor_links())
+        .filter(slug=slug)
+        .first()
     )
+    if incident is None:
+        # A merged incident's address leads to the one it was merged into (the slug is kept).
+        survivor = _merged_survivor(slug)
+        if survivor is None:
+            raise Http404("No such incident.")
+        return redirect(survivor.get_absolute_url(), permanent=True)
     context = {
         "incident": incident,
         "monuments": Monument.objects.public().with_condition().filter(incidents=incident).order_by("name"),
