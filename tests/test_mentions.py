@@ -231,6 +231,18 @@ def test_a_mention_opens_a_new_incident_prefilled_with_monument_source_and_sente
     assert incident.perpetrators == [palmyra.isis] and incident.when.text == "August 2015"
 
 
+def test_a_new_incident_proposes_the_actors_its_sentence_names_as_perpetrators(admin_client_, palmyra):
+    source = make_source(received_text=ARTICLE)
+    url = new_incident_link(panel(admin_client_, source), "Isis destroyed the <mark>Temple of Bel")
+    assert parse_qs(urlsplit(url).query)["actor"] == [str(palmyra.isis.pk)]
+    response = admin_client_.get(url)
+    actors = next(i for i in response.context["inline_admin_formsets"] if i.formset.model.__name__ == "IncidentActor")
+    assert [form.initial for form in actors.formset.forms] == [{"actor": palmyra.isis.pk, "role": "perpetrator"}]
+    # A sentence naming no actor proposes none (an empty row to fill).
+    theatre = new_incident_link(panel(admin_client_, source), "The group used the Roman <mark>amphitheatre")
+    assert "actor" not in parse_qs(urlsplit(theatre).query)
+
+
 def test_save_and_continue_leaves_the_prefill_behind(admin_client_, palmyra):
     # Issue 10: the prefill stayed in the address, a phantom second citation appeared on the
     # change page, and the next save failed ("This passage … is already cited").

@@ -87,6 +87,11 @@ class FigureInline(admin.TabularInline):
         return not self._under_review(request, obj) and super().has_delete_permission(request, obj)
 
 
+def proposed_actors(request):
+    """The actor ids a mention's link proposes (?actor=…), malformed ones dropped."""
+    return list(dict.fromkeys(int(value) for value in request.GET.getlist("actor") if value.isdigit()))[:10]
+
+
 class ActorFormSet(BaseInlineFormSet):
     def clean(self):
         super().clean()
@@ -168,7 +173,8 @@ class ActorInline(admin.TabularInline):
     autocomplete_fields = ["actor"]
 
     def get_extra(self, request, obj=None, **kwargs):
-        return 1 if obj is None else 0
+        # A new incident gets a row for each actor a mention's link proposes, or one empty row.
+        return max(1, len(proposed_actors(request))) if obj is None else 0
 
     def _under_review(self, request, incident):
         return incident is not None and needs_review(incident, request.user)
@@ -577,11 +583,11 @@ class IncidentAdmin(CleansImagesMixin, CurationAdminMixin, ImportExportModelAdmi
             source, quote = request.GET.get("citation_source", ""), request.GET.get("citation_quote", "")
             if quote:
                 kwargs["initial"] = [{"source": source if source.isdigit() else None, "quote": quote}]
-        # An actor mention's link proposes the actor as perpetrator: ?actor=<id>.
+        # A mention's link proposes the actors its sentence names as perpetrators: ?actor=<id>&actor=….
         if isinstance(inline, ActorInline) and request.method == "GET" and (obj is None or obj.pk is None):
-            actor = request.GET.get("actor", "")
-            if actor.isdigit():
-                kwargs["initial"] = [{"actor": int(actor), "role": ActorRole.PERPETRATOR}]
+            actors = proposed_actors(request)
+            if actors:
+                kwargs["initial"] = [{"actor": actor, "role": ActorRole.PERPETRATOR} for actor in actors]
         return kwargs
 
     # Reverting to an earlier version restores its content. Publication changes only through

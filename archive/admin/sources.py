@@ -82,6 +82,13 @@ def mentions_panel(source):
     for row in touching.select_related("incident").order_by("-incident__occurred_from"):
         incidents_at[row.monument_id].append(row.incident)
 
+    # The actors each sentence names: a new incident from it proposes them as perpetrators.
+    actors_in = defaultdict(list)
+    for group in groups:
+        if group.kind == ACTOR:
+            for passage in group.passages:
+                actors_in[(passage.start, passage.end)].append(group.target.pk)
+
     add_url = reverse("admin:archive_incident_add")
     sections = []
     for kind, heading in ((MONUMENT, "Monuments"), (SITE, "Sites"), (ACTOR, "Actors")):
@@ -91,13 +98,12 @@ def mentions_panel(source):
             for passage in group.passages:
                 sentence = text[passage.start : passage.end]
                 cite = {"citation_source": source.pk, "citation_quote": sentence}
-                prefill = {**cite, "kind": suggest_kind(sentence)}
+                # The actors the sentence names are proposed as perpetrators; the curator confirms.
+                prefill = {**cite, "kind": suggest_kind(sentence), "actor": actors_in[(passage.start, passage.end)]}
                 if kind == MONUMENT:
                     prefill.update(monuments=target.pk, site=target.site_id)
                 elif kind == SITE:
                     prefill["site"] = target.pk
-                else:
-                    prefill["actor"] = target.pk  # proposed as perpetrator; the curator confirms the role
                 cited = [
                     c.incident for c in citations if c.position_start < passage.end and passage.start < c.position_end
                 ]
@@ -106,7 +112,7 @@ def mentions_panel(source):
                     {
                         "segments": segments(text, passage),
                         "repeats": passage.repeats,
-                        "new_url": f"{add_url}?{urlencode({k: v for k, v in prefill.items() if v})}",
+                        "new_url": f"{add_url}?{urlencode({k: v for k, v in prefill.items() if v}, doseq=True)}",
                         "cited": [incident_link(incident) for incident in cited],
                         "others": [incident_link(i, urlencode(cite)) for i in others[:EXISTING_INCIDENTS_SHOWN]],
                     }
