@@ -151,6 +151,7 @@ class TableRules:
                 publisher = values.get("publisher", stored.publisher if stored is not None else "")
                 incoming[line] = (reading_text(text), publisher or "", stored.pk if stored is not None else None)
         self.resemblances = Source.objects.resembling(incoming) if incoming else {}
+        self.reading_texts = {line: reading for line, (reading, _publisher, _pk) in incoming.items()}
 
     def finish_sources(self, plan) -> None:
         # A stored twin is no clash when this file gives that source another text or URL: known at the end.
@@ -196,7 +197,7 @@ class TableRules:
         self.seen_hashes[digest] = (line, obj.slug)
         if obj.pk is None or "received_text" in changed:
             obj.sha256 = digest
-            obj.reading_text = reading_text(obj.received_text)
+            obj.reading_text = self.reading_texts.get(line) or reading_text(obj.received_text)
             changed.extend(["sha256", "reading_text"])
             findings = [f for f in self.resemblances.get(line, ()) if f.source.sha256 != digest]
             first = findings[0] if findings else None
