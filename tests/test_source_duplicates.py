@@ -401,3 +401,15 @@ def test_migration_0008_fills_url_keys_and_sketches_and_keeps_the_texts_and_the_
                 assert [row[0] for row in cursor.fetchall()] == ["archive_source_cited_text_immutable"]
     finally:
         migrate_to_latest()
+
+
+def test_the_resemblance_is_one_of_its_kinds_in_forms_and_in_the_database():
+    from django.db import IntegrityError, transaction
+
+    source = new_source("A text.\n")
+    source.resemblance = "lookalike"
+    with pytest.raises(ValidationError) as raised:
+        source.full_clean()
+    assert "archive_source_resemblance_valid" in str(raised.value)  # set by code, never typed: the constraint
+    with pytest.raises(IntegrityError), transaction.atomic():
+        new_source("B\n", slug="x", resemblance="lookalike").save()
