@@ -1,6 +1,7 @@
 """Mention finding: the monuments, sites and actors a source text names, with the sentence around
 each, shown on the source's admin page with links that turn a sentence into an incident."""
 
+import datetime
 import re
 from io import StringIO
 from types import SimpleNamespace
@@ -9,8 +10,11 @@ from urllib.parse import parse_qs, urlsplit
 import pytest
 from django.contrib.auth import get_user_model
 from django.core.management import call_command
+from django.db import connection
+from django.test.utils import CaptureQueriesContext
 from django.urls import reverse
 
+from archive.admin.sources import EXISTING_INCIDENTS_SHOWN
 from archive.mentions import find_mentions, group_mentions, mentions_in, sentence_spans, suggest_kind
 from archive.models import Citation, Incident, Source
 from tests.factories import make_actor, make_citation, make_incident, make_monument, make_site, make_source
@@ -284,7 +288,9 @@ def test_a_sentence_already_cited_says_so_and_others_offer_existing_incidents(ad
     source = make_source(received_text=ARTICLE)
     cited = make_incident(site=palmyra.site, monuments=[palmyra.bel], title="Bel destroyed")
     make_citation(incident=cited, source=source, quote="Temple of Bel in August")
-    executions = make_incident(site=palmyra.site, monuments=[palmyra.theatre], title="Executions at the theatre")
+    executions = make_incident(
+        site=palmyra.site, monuments=[palmyra.theatre], kind="killing", title="Executions at the theatre"
+    )
     html = panel(admin_client_, source)
 
     bel = html[html.index("Isis destroyed the <mark>Temple of Bel") :][:2000]
@@ -297,6 +303,60 @@ def test_a_sentence_already_cited_says_so_and_others_offer_existing_incidents(ad
     assert response.context["original"] == executions
     citations = next(i for i in response.context["inline_admin_formsets"] if i.formset.model is Citation)
     assert citations.formset.forms[-1].initial["quote"].startswith("The group used the Roman amphitheatre")
+
+
+def offered(html, sentence_start):
+    """The titles offered under "or cite it for:" for the sentence starting with these words."""
+    index = html.index(sentence_start)
+    links = html[index : html.index("</li>", index)]
+    if "or cite it for:" not in links:
+        return []
+    existing = links[links.index("or cite it for:") : links.index("</span>", links.index("or cite it for:"))]
+    return re.findall(r'<a href="[^"]+">([^<]+)</a>', existing)
+
+
+def test_site_and_actor_mentions_offer_existing_incidents_of_a_compatible_kind_and_date(admin_client_, palmyra):
+    text = "Isis destroyed the Temple of Bel in Palmyra in August.\n"
+    source = make_source(received_text=text, published_on=datetime.date(2015, 9, 1))
+    at_site = make_incident(site=palmyra.site, kind="damage", occurred="2015-08", title="Town centre damaged")
+    make_incident(site=palmyra.site, kind="looting", occurred="2015-08", title="Museum looted")
+    make_incident(site=palmyra.site, kind="destruction", occurred="2016-03", title="Destroyed after the article")
+    make_incident(site=palmyra.site, kind="destruction", title="Undated before", occurred="")
+    by_isis = make_incident(perpetrator=palmyra.isis, kind="destruction", occurred="2015-05", title="Isis elsewhere")
+    html = panel(admin_client_, source)
+
+    site_section = html[html.index('class="mentions-site"') : html.index('class="mentions-actor"')]
+    # "destroyed" suggests destruction: damage is compatible, looting is not, and an incident
+    # cannot have started after the article (1 September 2015) that reports it.
+    assert offered(site_section, "Isis destroyed") == [at_site.title, "Undated before"]
+    actor_section = html[html.index('class="mentions-actor"') :]
+    assert offered(actor_section, "<mark>Isis</mark> destroyed") == [by_isis.title]
+
+
+def panel_queries(client, source):
+    with CaptureQueriesContext(connection) as queries:
+        panel(client, source)
+    return len(queries)
+
+
+def test_the_panel_costs_the_same_and_shows_a_handful_however_many_incidents_match(admin_client_, palmyra):
+    source = make_source(received_text="Isis destroyed the Temple of Bel in Palmyra in August.\n")
+    isis = [(palmyra.isis, "perpetrator")]
+    for n in range(1, 6):
+        make_incident(
+            site=palmyra.site, monuments=[palmyra.bel], actors=isis, occurred=f"2015-08-0{n}", title=f"August {n}"
+        )
+    few = panel_queries(admin_client_, source)
+    for n in range(55):
+        make_incident(site=palmyra.site, monuments=[palmyra.bel], actors=isis, occurred=f"2014-{n % 12 + 1:02}")
+    assert panel_queries(admin_client_, source) == few
+    html = panel(admin_client_, source)
+    for section in ("mentions-monument", "mentions-site", "mentions-actor"):
+        part = html[html.index(f'class="{section}"') :]
+        titles = offered(part, "destroyed the")
+        # The latest first: the five of August 2015, then the latest of 2014.
+        assert len(titles) == EXISTING_INCIDENTS_SHOWN
+        assert titles[:5] == ["August 5", "August 4", "August 3", "August 2", "August 1"]
 
 
 def test_a_source_naming_nothing_known_says_so(admin_client_, palmyra):

@@ -20,7 +20,7 @@ from ..models import Actor, Citation, Incident, Monument, Site, Source
 from ..models.sources import sha256_of
 from .mixins import AdminModelForm, CurationAdminMixin, ReadOnlyInlineMixin, count_of
 
-# Incidents offered per monument for "add this sentence to an existing incident".
+# Incidents offered per passage (monument, site or actor) for "cite it for an existing incident".
 EXISTING_INCIDENTS_SHOWN = 6
 
 
@@ -75,12 +75,25 @@ def mentions_panel(source):
         actors=Actor.objects.all(),
     )
     citations = list(source.citations.select_related("incident"))
-    incidents_at = defaultdict(list)
-    touching = Incident.monuments.through.objects.filter(
-        monument_id__in=[group.target.pk for group in groups if group.kind == MONUMENT]
-    )
-    for row in touching.select_related("incident").order_by("-incident__occurred_from"):
-        incidents_at[row.monument_id].append(row.incident)
+    # Enough to show EXISTING_INCIDENTS_SHOWN after leaving out those the passage is cited for.
+    wanted = EXISTING_INCIDENTS_SHOWN + len({citation.incident_id for citation in citations})
+    matching = {}
+
+    def existing_incidents(kind, target, suggested):
+        """The incidents a sentence about `target` may be cited for: one query with LIMIT per
+        target and suggested kind, so the panel's cost does not grow with the archive."""
+        key = (kind, target.pk, suggested)
+        if key not in matching:
+            # An incident cannot have started after the article reporting it.
+            matching[key] = list(
+                Incident.objects.likely_duplicates_of(
+                    **{"monuments": [target]} if kind == MONUMENT else {kind: target},
+                    kind=suggested,
+                    end=source.published_on,
+                    limit=wanted,
+                )
+            )
+        return matching[key]
 
     # The actors each sentence names: a new incident from it proposes them as perpetrators.
     actors_in = defaultdict(list)
@@ -99,7 +112,8 @@ def mentions_panel(source):
                 sentence = text[passage.start : passage.end]
                 cite = {"citation_source": source.pk, "citation_quote": sentence}
                 # The actors the sentence names are proposed as perpetrators; the curator confirms.
-                prefill = {**cite, "kind": suggest_kind(sentence), "actor": actors_in[(passage.start, passage.end)]}
+                suggested = suggest_kind(sentence)
+                prefill = {**cite, "kind": suggested, "actor": actors_in[(passage.start, passage.end)]}
                 if kind == MONUMENT:
                     prefill.update(monuments=target.pk, site=target.site_id)
                 elif kind == SITE:
@@ -107,7 +121,7 @@ def mentions_panel(source):
                 cited = [
                     c.incident for c in citations if c.position_start < passage.end and passage.start < c.position_end
                 ]
-                others = [i for i in incidents_at[target.pk] if i not in cited] if kind == MONUMENT else []
+                others = [i for i in existing_incidents(kind, target, suggested) if i not in cited]
                 passages.append(
                     {
                         "segments": segments(text, passage),

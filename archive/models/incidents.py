@@ -72,6 +72,16 @@ def check_published_keep_actors(incident_ids):
         raise ValidationError([f"“{title}” is published: {NEEDS_ACTOR}" for title in titles], code="keeps_actor")
 
 
+# Kinds under which the same event may be recorded: a temple blown up may first be reported
+# damaged, a shelling as an attack or as damage (likely_duplicates_of).
+COMPATIBLE_KINDS = {
+    IncidentKind.DESTRUCTION: {IncidentKind.DESTRUCTION, IncidentKind.DAMAGE},
+    IncidentKind.DAMAGE: {IncidentKind.DAMAGE, IncidentKind.DESTRUCTION, IncidentKind.ATTACK},
+    IncidentKind.ATTACK: {IncidentKind.ATTACK, IncidentKind.DAMAGE},
+}
+LIKELY_DUPLICATES_SHOWN = 5
+
+
 class IncidentQuerySet(models.QuerySet):
     def published(self):
         return self.filter(status=Status.PUBLISHED)
@@ -97,6 +107,30 @@ class IncidentQuerySet(models.QuerySet):
         if end is not None:
             queryset = queryset.filter(occurred_from__lte=end)
         return queryset
+
+    def likely_duplicates_of(
+        self, *, monuments=(), site=None, actor=None, kind=None, start=None, end=None, limit=LIKELY_DUPLICATES_SHOWN
+    ):
+        """The few incidents (at most `limit`, latest first) that may be the same event as one at
+        `monuments` (any shared), or at `site` when no monument is given, or with `actor` in any
+        role; of a compatible `kind` (COMPATIBLE_KINDS) when one is given; whose dates overlap
+        `start`..`end` (None, or an incident's unknown bound, overlaps everything). Withdrawn and
+        merged incidents are left out. Bounded: one query with LIMIT, through an index on the
+        target (the monuments' through table, archive_inc_site_date_idx, archive_incactor_actor_idx)."""
+        monument_ids = [getattr(monument, "pk", monument) for monument in monuments]
+        queryset = self.filter(status__in=[Status.DRAFT, Status.PUBLISHED])  # leads the site index
+        if monument_ids:
+            through = Incident.monuments.through.objects.filter(monument_id__in=monument_ids)
+            queryset = queryset.filter(pk__in=through.values("incident_id"))
+        elif site is not None:
+            queryset = queryset.filter(site=site)
+        elif actor is not None:
+            queryset = queryset.filter(pk__in=IncidentActor.objects.filter(actor=actor).values("incident_id"))
+        else:
+            return self.none()
+        if kind:
+            queryset = queryset.filter(kind__in=COMPATIBLE_KINDS.get(kind, {kind}))
+        return queryset.overlapping(start, end).order_by("-occurred_from", "slug")[:limit]
 
     def with_perpetrator(self, actor):
         """Incidents the sources attribute to `actor` as perpetrator."""
