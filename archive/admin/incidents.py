@@ -9,8 +9,9 @@ from django.db.models import Exists, OuterRef, Prefetch
 from django.forms.models import BaseInlineFormSet
 from django.shortcuts import redirect
 from django.template.response import TemplateResponse
+from django.urls import reverse
 from django.utils import formats
-from django.utils.html import format_html
+from django.utils.html import format_html, format_html_join
 from django.utils.text import Truncator
 from import_export.admin import ImportExportModelAdmin
 from simple_history.admin import SimpleHistoryAdmin
@@ -352,9 +353,31 @@ class CitationAdmin(CurationAdminMixin, ImportExportModelAdmin, SimpleHistoryAdm
 # Incidents
 
 
+DIFFERENT_INCIDENT = "It is a different incident"
+LIKELY_DUPLICATE = (
+    "The archive may already hold this incident (at the same {where}, of a compatible kind, at overlapping "
+    "dates): {incidents}. Cite the source there instead, or tick “{different}” and save again."
+)
+
+
+def duplicate_link(incident):
+    url = reverse("admin:archive_incident_change", args=[incident.pk])
+    return format_html(
+        '<a href="{}">{}</a> ({}, {})', url, incident.title, incident.when.text, incident.get_kind_display()
+    )
+
+
 class IncidentForm(AdminModelForm):
     """The incident's content. Its publication changes only through Publish and Withdraw (model
-    methods that record who and when), never through this form."""
+    methods that record who and when), never through this form. A new incident that looks like
+    one the archive holds (Incident.objects.likely_duplicates_of) is not saved until the curator
+    ticks "It is a different incident"."""
+
+    different_incident = forms.BooleanField(
+        label=DIFFERENT_INCIDENT,
+        required=False,
+        help_text="Tick to add this incident although it resembles one the archive already holds.",
+    )
 
     class Meta:
         model = Incident
@@ -367,6 +390,31 @@ class IncidentForm(AdminModelForm):
             "description": forms.Textarea(attrs={"rows": 5}),
             "override_reason": forms.Textarea(attrs={"rows": 2}),
         }
+
+    def _post_clean(self):
+        super()._post_clean()
+        incident = self.instance
+        if self.errors or incident.pk is not None or self.cleaned_data.get("different_incident"):
+            return
+        monuments = list(self.cleaned_data.get("monuments") or ())
+        duplicates = list(
+            Incident.objects.likely_duplicates_of(
+                monuments=monuments,
+                site=self.cleaned_data.get("site"),
+                town_wide=True,
+                kind=self.cleaned_data.get("kind"),
+                start=incident.occurred_from,
+                end=incident.occurred_to,
+            )
+        )
+        if duplicates:
+            message = format_html(
+                LIKELY_DUPLICATE,
+                where="monuments" if monuments else "site, naming no monument",
+                incidents=format_html_join(", ", "{}", ((duplicate_link(each),) for each in duplicates)),
+                different=DIFFERENT_INCIDENT,
+            )
+            self.add_error(None, ValidationError(message, code="likely_duplicate"))
 
 
 class CitationsFilter(admin.SimpleListFilter):
@@ -515,6 +563,9 @@ class IncidentAdmin(CleansImagesMixin, CurationAdminMixin, ImportExportModelAdmi
         ]
         if obj is not None:
             fieldsets.append((None, {"fields": ["loaded_version"], "classes": ["hidden"]}))
+        elif request.method == "POST":
+            # Shown once the form has been sent: it answers the likely-duplicate warning.
+            fieldsets[0][1]["fields"].append("different_incident")
         return fieldsets
 
     def change_view(self, request, object_id, form_url="", extra_context=None):

@@ -109,14 +109,24 @@ class IncidentQuerySet(models.QuerySet):
         return queryset
 
     def likely_duplicates_of(
-        self, *, monuments=(), site=None, actor=None, kind=None, start=None, end=None, limit=LIKELY_DUPLICATES_SHOWN
+        self,
+        *,
+        monuments=(),
+        site=None,
+        actor=None,
+        kind=None,
+        start=None,
+        end=None,
+        town_wide=False,
+        limit=LIKELY_DUPLICATES_SHOWN,
     ):
         """The few incidents (at most `limit`, latest first) that may be the same event as one at
-        `monuments` (any shared), or at `site` when no monument is given, or with `actor` in any
-        role; of a compatible `kind` (COMPATIBLE_KINDS) when one is given; whose dates overlap
-        `start`..`end` (None, or an incident's unknown bound, overlaps everything). Withdrawn and
-        merged incidents are left out. Bounded: one query with LIMIT, through an index on the
-        target (the monuments' through table, archive_inc_site_date_idx, archive_incactor_actor_idx)."""
+        `monuments` (any shared), or at `site` when no monument is given (with `town_wide`, only
+        the site's incidents naming no monument either), or with `actor` in any role; of a
+        compatible `kind` (COMPATIBLE_KINDS) when one is given; whose dates overlap `start`..`end`
+        (None, or an incident's unknown bound, overlaps everything). Withdrawn and merged
+        incidents are left out. Bounded: one query with LIMIT, through an index on the target
+        (the monuments' through table, archive_inc_site_date_idx, archive_incactor_actor_idx)."""
         monument_ids = [getattr(monument, "pk", monument) for monument in monuments]
         queryset = self.filter(status__in=[Status.DRAFT, Status.PUBLISHED])  # leads the site index
         if monument_ids:
@@ -124,6 +134,9 @@ class IncidentQuerySet(models.QuerySet):
             queryset = queryset.filter(pk__in=through.values("incident_id"))
         elif site is not None:
             queryset = queryset.filter(site=site)
+            if town_wide:
+                located = Incident.monuments.through.objects.filter(incident_id=OuterRef("pk"))
+                queryset = queryset.filter(~models.Exists(located))
         elif actor is not None:
             queryset = queryset.filter(pk__in=IncidentActor.objects.filter(actor=actor).values("incident_id"))
         else:
