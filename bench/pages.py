@@ -1,4 +1,5 @@
-"""Time every public page at 1,000 and at 100,000 incidents, in one run, and print the ratios.
+"""Time every public page, and the admin's source page with its mentions panel, at 1,000 and at
+100,000 incidents, in one run, and print the ratios.
 
     .venv/bin/python bench/pages.py                 # 1,000 and 100,000 incidents
     .venv/bin/python bench/pages.py --sizes 500 5000 --repeat 5
@@ -7,7 +8,8 @@ It builds a throw-away SQLite database in a temporary folder (never the project'
 runs in production mode (DEBUG off, static files collected for whitenoise), fills the database
 with `generate_synthetic` at each size and times each page with Django's test client: the fastest
 of `--repeat` requests after one warm-up request. The target is a ratio of at most 1.5 between
-the largest and the smallest size for every page. Home and site pages cache their whole-archive
+the largest and the smallest size for every page (issue 10: the mentions panel loaded every
+incident of every monument a text names). Home and site pages cache their whole-archive
 aggregates, and lists the count of matching rows, until the data change; the first, uncached
 request of a few pages is timed separately ("cold") and is not held to the target.
 """
@@ -78,6 +80,17 @@ def pages():
     return found
 
 
+def admin_pages():
+    """(name, url) of the admin pages timed, opened by a superuser."""
+    from django.urls import reverse
+
+    from archive.models import Source
+
+    # A synthetic report names monuments, the site and actors, as many at every size.
+    source = Source.objects.filter(slug__startswith="synthetic-").order_by("slug")[50]
+    return [("admin source + mentions panel", reverse("admin:archive_source_change", args=[source.pk]))]
+
+
 def time_page(client, url, repeat):
     response = client.get(url)
     if response.status_code != 200:
@@ -115,7 +128,10 @@ def main():
 
         call_command("migrate", verbosity=0)
         call_command("collectstatic", interactive=False, verbosity=0)
-        client = Client()
+        from django.contrib.auth import get_user_model
+
+        client, curator = Client(), Client()
+        curator.force_login(get_user_model().objects.create_superuser("bench", "bench@example.org", "bench"))
         results = {}
         for size in args.sizes:
             start = time.perf_counter()
@@ -126,6 +142,8 @@ def main():
             )
             for name, url in pages():
                 results.setdefault(name, {})[size] = time_page(client, url, args.repeat)
+            for name, url in admin_pages():
+                results.setdefault(name, {})[size] = time_page(curator, url, args.repeat)
             monument = "/incidents/?monument=synthetic-monument-001"
             colds = [("home", "/"), ("site detail", "/sites/synthetic-site/"), ("incidents by monument", monument)]
             for name, url in ((f"{name} (cold cache)", url) for name, url in colds):
