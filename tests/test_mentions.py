@@ -297,22 +297,26 @@ def test_a_sentence_already_cited_says_so_and_others_offer_existing_incidents(ad
     assert "Already cited for" in bel and "Bel destroyed" in bel
 
     theatre = html[html.index("Roman <mark>amphitheatre") :][:2000]
-    assert "or cite it for:" in theatre
-    link = re.search(r'or cite it for: <a href="([^"]+)">Executions at the theatre', theatre).group(1)
+    assert "Cite it for an existing incident:" in theatre
+    link = re.search(r'existing incident: <a href="([^"]+)">Executions at the theatre', theatre).group(1)
     response = admin_client_.get(link.replace("&amp;", "&"))
     assert response.context["original"] == executions
     citations = next(i for i in response.context["inline_admin_formsets"] if i.formset.model is Citation)
     assert citations.formset.forms[-1].initial["quote"].startswith("The group used the Roman amphitheatre")
 
 
+EXISTING = "Cite it for an existing incident:"
+
+
 def offered(html, sentence_start):
-    """The titles offered under "or cite it for:" for the sentence starting with these words."""
+    """The titles offered to cite the sentence starting with these words for, before "New incident"."""
     index = html.index(sentence_start)
     links = html[index : html.index("</li>", index)]
-    if "or cite it for:" not in links:
+    if EXISTING not in links:
         return []
-    existing = links[links.index("or cite it for:") : links.index("</span>", links.index("or cite it for:"))]
-    return re.findall(r'<a href="[^"]+">([^<]+)</a>', existing)
+    start = links.index(EXISTING)
+    assert start < links.index("mention-new")  # the existing incidents come first
+    return re.findall(r'<a href="[^"]+">([^<]+)</a>', links[start : links.index("</span>", start)])
 
 
 def test_site_and_actor_mentions_offer_existing_incidents_of_a_compatible_kind_and_date(admin_client_, palmyra):
