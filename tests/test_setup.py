@@ -109,4 +109,4 @@ def test_home_answers_with_the_record(client):
     call_command("load_curated_record", stdout=StringIO())
     response = client.get("/")
     assert response.status_code == 200
-    assert "Government forces re-enter and recapture Palmyra" in response.content.decode()  # the latest incident
+    assert "Government forces re-enter Palmyra: the archaeological site around mid-day" in response.content.decode()
