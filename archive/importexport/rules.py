@@ -338,6 +338,16 @@ class TableRules:
                 return True
         return False
 
+    def stored_incident_ids(self, rows) -> set[int]:
+        """The ids of the stored incidents `rows` refer to (found in the archive or written earlier in this import)."""
+        incident_ids = set()
+        for _line, values in rows:
+            key = values.get("incident")
+            stored = self.imported["incidents"].get(key) or getattr(self.objects["incidents"].get(key), "pk", None)
+            if stored is not None:
+                incident_ids.add(stored)
+        return incident_ids
+
     def build_incident_actors(self, plan, columns, rows) -> None:
         """An incident's actors, each with a role, keyed by (incident, actor, role). A row adds the
         actor in that role after those the incident has, in the file's order; a row already stored
@@ -345,12 +355,7 @@ class TableRules:
         self.prefetch_references(columns, rows)
         table = plan.table
         incident_column, actor_column = table.by_name["incident"], table.by_name["actor"]
-        incident_ids = set()
-        for _line, values in rows:
-            key = values.get("incident")
-            stored = self.imported["incidents"].get(key) or getattr(self.objects["incidents"].get(key), "pk", None)
-            if stored is not None:
-                incident_ids.add(stored)
+        incident_ids = self.stored_incident_ids(rows)
         existing = set()
         for chunk in chunks(sorted(incident_ids)):
             existing.update(
@@ -478,12 +483,7 @@ class TableRules:
         )
         incident_column = TABLES_BY_KEY["citations"].by_name["incident"]
         source_column = TABLES_BY_KEY["citations"].by_name["source"]
-        incident_ids = set()
-        for _line, values in rows:
-            key = values.get("incident")
-            stored = self.imported["incidents"].get(key) or getattr(self.objects["incidents"].get(key), "pk", None)
-            if stored is not None:
-                incident_ids.add(stored)
+        incident_ids = self.stored_incident_ids(rows)
         incident_ids = sorted(incident_ids)
         existing: dict[tuple, Citation] = {}
         stored = Citation.objects.select_related(
