@@ -79,6 +79,20 @@ XML_DECLARATION = re.compile(r"^\s*<\?xml[^>]*\?>", re.IGNORECASE)
 EXTENSION = re.compile(r"\.([a-z0-9]{1,8})$", re.IGNORECASE)
 LANGUAGE_TAG = re.compile(r"^[a-z]{2,3}(?:-[a-z0-9]{1,8})*$", re.IGNORECASE)
 SPACES = re.compile(r"\s+")
+MONTHS = [
+    "January",
+    "February",
+    "March",
+    "April",
+    "May",
+    "June",
+    "July",
+    "August",
+    "September",
+    "October",
+    "November",
+    "December",
+]
 # An article body has at least this many words outside links.
 MIN_BODY_WORDS = 8
 # Labels browsers treat as windows-1252 (WHATWG Encoding Standard): a page declaring latin-1
@@ -293,7 +307,7 @@ def _from_html(data: bytes, name: str) -> Extracted:
         raise no_body
 
     url = _canonical_url(tree)
-    published_on, note = _publication_date(tree, document.date, url)
+    published_on, note = _publication_date(tree, text, document.date, url)
     return Extracted(
         media_type="text/html",
         extension="html",
@@ -348,7 +362,8 @@ def _site_name(tree, sitename: str, url: str) -> str:
 
 
 def _html_language(tree) -> str:
-    candidates = [tree.get("lang"), tree.get("{http://www.w3.org/XML/1998/namespace}lang")]
+    # The HTML parser keeps an XHTML page's xml:lang as an attribute of that name.
+    candidates = [tree.get("lang"), tree.get("xml:lang"), tree.get("{http://www.w3.org/XML/1998/namespace}lang")]
     candidates += tree.xpath(
         "//head//meta[translate(@http-equiv, 'CONTENT-LAGU', 'content-lagu')='content-language']/@content"
     )
@@ -362,9 +377,11 @@ def _html_language(tree) -> str:
     return "en"
 
 
-def _publication_date(tree, found: str | None, url: str) -> tuple[date | None, str]:
+def _publication_date(tree, page: str, found: str | None, url: str) -> tuple[date | None, str]:
     """htmldate's original publication date (found during trafilatura's metadata pass) and a note
-    saying where the page states that date."""
+    saying where the page states that day. A date the page does not state as a day is dropped:
+    with no date in its metadata htmldate falls back to any year it sees (the footer's "© 2016")
+    and returns it as 1 January."""
     if not found:
         return None, ""
     try:
@@ -372,14 +389,32 @@ def _publication_date(tree, found: str | None, url: str) -> tuple[date | None, s
     except ValueError:
         return None, ""
     iso = published.isoformat()
-    in_url = {iso, f"{published:%Y/%m/%d}", f"{published:%Y%m%d}"}
-    if url and any(form in url for form in in_url):
+    if url and any(form in url for form in (iso, f"{published:%Y/%m/%d}", f"{published:%Y%m%d}")):
         where = "From the page's URL (htmldate)"
     elif any(iso in value for value in _metadata_values(tree)):
         where = "From the page's metadata (htmldate)"
+    elif _written_day(published).search(page):
+        where = "From a date written in the page (htmldate; check it is the article's)"
     else:
-        where = "From a date in the page's markup or text (htmldate; check it against the article)"
+        return None, ""
     return published, f"{where}: {iso}."
+
+
+def _written_day(day: date) -> re.Pattern:
+    """The usual ways an English-language page writes `day`: 2016-03-23, 23 March 2016,
+    March 23, 2016, Mar 23rd 2016, 23/03/2016, 3/23/2016, 23.03.2016."""
+    name = MONTHS[day.month - 1]
+    month = rf"(?:{name}|{name[:3]}\.?)"
+    d = rf"0?{day.day}(?:st|nd|rd|th)?"
+    y = str(day.year)
+    forms = [
+        rf"{day:%Y}[-/.]{day:%m}[-/.]{day:%d}",
+        rf"\b{d}\s+(?:of\s+)?{month},?\s+{y}",
+        rf"{month}\s+{d},?\s+{y}",
+        rf"\b0?{day.day}[/.]0?{day.month}[/.]{y}",
+        rf"\b0?{day.month}/0?{day.day}/{y}",
+    ]
+    return re.compile(rf"(?:{'|'.join(forms)})(?!\d)", re.IGNORECASE)
 
 
 def _metadata_values(tree):

@@ -11,6 +11,7 @@ from __future__ import annotations
 import html
 import json
 import random
+from dataclasses import dataclass
 from datetime import UTC, datetime
 from functools import cache
 from pathlib import Path
@@ -61,23 +62,39 @@ def seed_path(seed_file: str) -> Path:
     return Path(settings.BASE_DIR) / "seeds" / seed_file
 
 
+# The seeds whose second block is a standfirst (the subheading under the headline); 002's first
+# line is a photo caption printed once. The others open with their first paragraph.
+STANDFIRST_SEEDS = {"000_aae2f3adf396e9ec.txt", "001_3fd48a2bf4d62dac.txt"}
+CAPTION_FIRST_SEEDS = {"002_f474df98911a8dcd.txt"}
+
+
+@dataclass(frozen=True)
+class SeedArticle:
+    headline: str
+    standfirst: str  # "" when the seed has none
+    caption: str
+    paragraphs: list[str]  # the article body: neither the standfirst nor the caption
+
+
 @cache
-def seed_article(seed_file: str = SEED) -> tuple[str, str, list[str]]:
-    """(headline, caption, paragraphs) of a seed: its reading text (registration forms and repeated
-    lines removed, archive.boilerplate) split into lines; the caption is the line the seed prints
-    twice in a row (a photo caption), or a stock caption when it has none."""
+def seed_article(seed_file: str = SEED) -> SeedArticle:
+    """A seed's parts: its reading text (registration forms and repeated lines removed,
+    archive.boilerplate) split into lines; the caption is the line the seed prints twice in a row
+    (a photo caption), or a stock caption when it has none."""
     raw = seed_path(seed_file).read_text(encoding="utf-8")
-    lines = [line.strip() for line in raw.splitlines()]
-    squashed = [" ".join(line.split()) for line in lines]
+    squashed = [" ".join(line.split()) for line in raw.splitlines()]
     caption = next((line for line, after in zip(squashed, squashed[1:], strict=False) if line and line == after), "")
     headline, *rest = [line.strip() for line in reading_text(raw).splitlines() if line.strip()]
-    paragraphs = [line for line in rest if line != headline and " ".join(line.split()) != caption]
-    return headline, caption or DEFAULT_CAPTION, paragraphs
+    rest = [line for line in rest if line != headline and " ".join(line.split()) != caption]
+    if seed_file in CAPTION_FIRST_SEEDS:
+        caption, *rest = rest
+    standfirst = rest.pop(0) if seed_file in STANDFIRST_SEEDS else ""
+    return SeedArticle(headline, standfirst, caption or DEFAULT_CAPTION, rest)
 
 
 def seed_paragraphs(seed_file: str = SEED) -> list[str]:
-    """The paragraphs a page built from `seed_file` prints in its article (standfirst included)."""
-    return seed_article(seed_file)[2]
+    """The paragraphs a page built from `seed_file` prints in its article body."""
+    return seed_article(seed_file).paragraphs
 
 
 def _padding_script(rng: random.Random) -> str:
@@ -109,17 +126,19 @@ def _style(rng: random.Random) -> str:
 def _page(
     *,
     headline: str | None,
+    standfirst: str,
     caption: str,
     paragraphs: list[str],
     site_name: str,
     canonical_url: str,
-    published: str,
+    published: str | None,
     charset: str,
     byline: str,
     rng: random.Random,
 ) -> bytes:
     e = html.escape
-    standfirst, *body = paragraphs
+    body = paragraphs
+    description = standfirst or paragraphs[0]
     head = [f'<meta charset="{charset}">', '<meta name="viewport" content="width=device-width, initial-scale=1">']
     if headline is not None:
         head += [
@@ -127,27 +146,29 @@ def _page(
             f'<meta property="og:title" content="{e(headline)}">',
         ]
     head += [
-        f'<meta name="description" content="{e(standfirst)}">',
-        f'<meta property="og:description" content="{e(standfirst)}">',
+        f'<meta name="description" content="{e(description)}">',
+        f'<meta property="og:description" content="{e(description)}">',
         f'<meta property="og:site_name" content="{e(site_name)}">',
         '<meta property="og:type" content="article">',
         f'<meta property="og:url" content="{e(canonical_url)}">',
         f'<link rel="canonical" href="{e(canonical_url)}">',
-        f'<meta property="article:published_time" content="{published}T14:02:11+00:00">',
         f'<meta name="author" content="{e(byline)}">',
         '<meta name="twitter:card" content="summary_large_image">',
         '<link rel="stylesheet" href="/static/css/main.3f9a1c.css">',
     ]
+    if published is not None:
+        head.append(f'<meta property="article:published_time" content="{published}T14:02:11+00:00">')
     ld = {
         "@context": "https://schema.org",
         "@type": "NewsArticle",
-        "datePublished": f"{published}T14:02:11+00:00",
         "author": {"@type": "Person", "name": byline},
         "publisher": {"@type": "Organization", "name": site_name},
         "mainEntityOfPage": canonical_url,
     }
     if headline is not None:
         ld["headline"] = headline
+    if published is not None:
+        ld["datePublished"] = f"{published}T14:02:11+00:00"
     head.append(f'<script type="application/ld+json">{json.dumps(ld, ensure_ascii=False)}</script>')
 
     nav = "".join(f'<li><a href="/{item.lower()}">{item}</a></li>' for item in NAVIGATION)
@@ -186,9 +207,9 @@ def _page(
 <main id="main">
 <article class="article">
 <header class="article-header">{title_html}
-<p class="standfirst">{e(standfirst)}</p>
+{f'<p class="standfirst">{e(standfirst)}</p>' if standfirst else ""}
 <div class="byline">By <a rel="author" href="/author/{byline.lower().replace(" ", "-")}">{e(byline)}</a>
-<time datetime="{published}T14:02:11+00:00">{published}</time></div></header>
+{f'<time datetime="{published}T14:02:11+00:00">{published}</time>' if published else ""}</div></header>
 {figure.format(n=1, caption=e(caption))}
 <div class="article-body">
 {chr(10).join(paragraph_html[:half])}
@@ -215,16 +236,18 @@ def news_page(
     with_headline: bool = True,
     site_name: str = "The Independent",
     canonical_url: str = INDEPENDENT_URL,
-    published: str = "2016-03-23",
+    published: str | None = "2016-03-23",
     charset: str = "utf-8",
 ) -> bytes:
     """A full HTML5 news page around a seed's article. `title` replaces the seed's headline;
-    with_headline=False leaves out the <h1>, <title>, og:title and JSON-LD headline."""
-    headline, caption, paragraphs = seed_article(seed_file)
+    with_headline=False leaves out the <h1>, <title>, og:title and JSON-LD headline;
+    published=None leaves out every date (meta tag, JSON-LD, <time>)."""
+    seed = seed_article(seed_file)
     return _page(
-        headline=(title or headline) if with_headline else None,
-        caption=caption,
-        paragraphs=paragraphs,
+        headline=(title or seed.headline) if with_headline else None,
+        standfirst=seed.standfirst,
+        caption=seed.caption,
+        paragraphs=seed.paragraphs,
         site_name=site_name,
         canonical_url=canonical_url,
         published=published,
@@ -260,6 +283,7 @@ def news_pages(n: int) -> list[tuple[str, bytes]]:
         month, day = 1 + i % 12, 1 + i % 28
         page = _page(
             headline=headline,
+            standfirst=_sentence(rng, words),
             caption=_sentence(rng, words),
             paragraphs=paragraphs,
             site_name=PUBLISHERS[i % len(PUBLISHERS)],
@@ -283,22 +307,25 @@ def _unicode_font() -> Path | None:
 ASCII_QUOTES = str.maketrans({"“": '"', "”": '"', "‘": "'", "’": "'", "–": "-", "—": "-", "…": "..."})
 
 
-def pdf_can_print_quotes() -> bool:
-    """Whether article_pdf prints curly quotes (a Unicode TTF was found) or ASCII ones (core font)."""
-    return _unicode_font() is not None
+def pdf_printed(text: str) -> str:
+    """`text` as article_pdf prints it: as is with a Unicode font, with ASCII quotes without one."""
+    return text if _unicode_font() is not None else text.translate(ASCII_QUOTES)
 
 
 def article_pdf(seed_file: str = SEED, *, title: str | None = None) -> bytes:
-    """A PDF of a seed's article over two or more pages, its headline as /Title. With DejaVuSans
-    (Debian's fonts-dejavu-core) the text is printed as is; without it, in a core font, curly quotes
-    and dashes become ASCII ones (a core font has no glyphs for them)."""
+    """A PDF of a seed's article (headline, standfirst, paragraphs) over two or more pages. Its
+    /Title is `title`, or the headline when None; "" leaves /Title out. With DejaVuSans (Debian's
+    fonts-dejavu-core) the text is printed as is; without it, in a core font, curly quotes and
+    dashes become ASCII ones (a core font has no glyphs for them: see pdf_printed)."""
     from fpdf import FPDF
 
-    headline, _caption, paragraphs = seed_article(seed_file)
-    headline = title or headline
+    seed = seed_article(seed_file)
+    headline = seed.headline
+    paragraphs = ([seed.standfirst] if seed.standfirst else []) + seed.paragraphs
     font = _unicode_font()
     pdf = FPDF(format="A4")
-    pdf.set_title(headline)
+    if title is None or title:
+        pdf.set_title(title or headline)
     pdf.set_author(BYLINE)
     pdf.set_creation_date(datetime(2024, 5, 1, 9, 30, tzinfo=UTC))
     if font is not None:
@@ -307,8 +334,7 @@ def article_pdf(seed_file: str = SEED, *, title: str | None = None) -> bytes:
     else:
         family = "Helvetica"
 
-    def printable(text):
-        return text if font is not None else text.translate(ASCII_QUOTES)
+    printable = pdf_printed
 
     pdf.add_page()
     pdf.set_font(family, size=18)
