@@ -16,7 +16,10 @@ HTML: the page is decoded once (BOM, then <meta charset>, then UTF-8, then windo
 browsers do), parsed once with lxml, and that tree goes to trafilatura (the article body, without
 comments, tables or images, repeated segments dropped) and, through trafilatura's metadata pass, to
 htmldate (the original publication date, extensive search). The received text is shaped like the
-seed articles: the headline, a blank line, the paragraphs separated by blank lines, one final "\\n".
+seed articles: the headline, a blank line, the paragraphs separated by blank lines, one final "\\n"
+(a paragraph repeated word for word, such as a caption under two photos, is kept once). A page whose
+text is all links (trafilatura's fallback on a page without an article: its menus) is refused, and
+a date is kept only if the page states that day (URL, metadata, or written in the page).
 PDF: pypdf's text of each page, pages separated by a blank line, the title from /Title. Text: the
 file itself. A date is only ever taken from an HTML page: a PDF's /CreationDate is when the file was
 made, not when the article was published.
@@ -256,6 +259,8 @@ def _decode_html(data: bytes) -> str:
 
 
 def _from_html(data: bytes, name: str) -> Extracted:
+    # Imported on first use: trafilatura takes 0.4 s to import, which every process (the admin
+    # imports this module) would otherwise pay at start.
     from trafilatura import bare_extraction
     from trafilatura.deduplication import LRUCache
     from trafilatura.utils import load_html
@@ -429,7 +434,7 @@ def _metadata_values(tree):
 
 def _from_pdf(data: bytes, name: str) -> Extracted:
     from pypdf import PdfReader
-    from pypdf.errors import PyPdfError
+    from pypdf.errors import DependencyError, PyPdfError
 
     def corrupt():
         return ValidationError(
@@ -448,7 +453,14 @@ def _from_pdf(data: bytes, name: str) -> Extracted:
         if reader.is_encrypted:
             try:
                 opened = reader.decrypt("")
-            except (PyPdfError, *PDF_ERRORS, NotImplementedError):
+            except DependencyError:
+                # AES needs the cryptography package, which the archive does not install.
+                raise ValidationError(
+                    f"“{name}” is an encrypted PDF (AES) that the archive cannot open. Open it and save or "
+                    "print it to a new PDF without protection, then upload that.",
+                    code="encrypted",
+                ) from None
+            except (PyPdfError, *PDF_ERRORS):
                 raise encrypted from None
             if not opened:
                 raise encrypted

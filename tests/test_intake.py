@@ -295,6 +295,21 @@ def test_encrypted_pdf():
     assert "password" in error.message
 
 
+def test_aes_encrypted_pdf_without_cryptography(monkeypatch):
+    # pypdf needs the cryptography package for AES, which the archive does not install (nor can
+    # fpdf2 write AES without it), so the refusal is shown by pypdf's own error.
+    import pypdf
+    from pypdf.errors import DependencyError
+
+    def decrypt(self, password):
+        raise DependencyError("cryptography is required for AES algorithm")
+
+    monkeypatch.setattr(pypdf.PdfReader, "decrypt", decrypt)
+    error = refused(files.encrypted_pdf(user_password=""), "aes.pdf")
+    assert error.code == "encrypted"
+    assert "AES" in error.message
+
+
 def test_scanned_pdf_has_no_text():
     error = refused(files.scanned_pdf(), "scan.pdf")
     assert error.code == "no_text"
