@@ -1,7 +1,7 @@
 """Fixity: is what the archive holds still what it recorded?
 
 Every source's received text is hashed again and compared with its recorded SHA-256, and every
-stored file (each image's file and thumbnail) with the SHA-256 recorded when it was stored.
+stored file (each image's file and thumbnail, each source's original file) with the SHA-256 recorded when it was stored.
 `Source.save()` keeps the hash in step, but `QuerySet.update()`, `loaddata` and raw SQL bypass it,
 and a file can change or vanish on disk without the database knowing: this is what notices.
 """
@@ -70,6 +70,14 @@ def file_mismatches(report: FixityReport) -> Iterator[Mismatch]:
             found = file_sha256(storage_of[which], name)
             if found is None or found != recorded:
                 yield Mismatch("file", name, recorded, found)
+    # The original files sources were added from (archive.originals).
+    storage = Source._meta.get_field("original").storage
+    originals = Source.objects.exclude(original="").order_by("pk").values_list("original", "original_sha256")
+    for name, recorded in originals.iterator(chunk_size=500):
+        report.files += 1
+        found = file_sha256(storage, name)
+        if found is None or found != recorded:
+            yield Mismatch("file", name, recorded, found)
 
 
 def verify_fixity() -> FixityReport:

@@ -2,15 +2,18 @@
 
 import hashlib
 from dataclasses import dataclass
+from functools import partial
 
-from django.core.exceptions import ValidationError
-from django.db import models
+from django.core.exceptions import NON_FIELD_ERRORS, ValidationError
+from django.db import models, transaction
 from django.db.models import Q
 from django.urls import reverse
+from django.utils.text import slugify
 from simple_history.models import HistoricalRecords
 
 from .. import duplicates
 from ..boilerplate import reading_text
+from ..originals import MEDIA_TYPES, original_name, sha256_of_bytes, store_original
 from ..texts import normalise_received_text
 from .choices import DatePrecision, SourceKind
 from .versioning import Versioned
@@ -18,6 +21,7 @@ from .versioning import Versioned
 CITED_TEXT_IS_EVIDENCE = "This source is cited, so its received text is evidence and cannot be changed."
 # Refused: the archive holds this source already (admin, CSV import and import_seeds say this).
 DUPLICATE_TEXT = "This exact text is already in the archive as the source “%(title)s” (%(slug)s)."
+DUPLICATE_FILE = "This file is already in the archive as the source “%(title)s” (%(slug)s)."
 DUPLICATE_URL = "This URL is already in the archive as the source “%(title)s” (%(slug)s)."
 # Flagged, not refused: the curator may proceed, and the flag is recorded on the source.
 SAME_ARTICLE_MESSAGE = (
@@ -96,6 +100,10 @@ class SourceQuerySet(models.QuerySet):
     def with_text(self, text):
         """The source whose received text is `text` once normalised."""
         return self.filter(sha256=sha256_of(normalise_received_text(text)))
+
+    def with_original(self, sha256):
+        """The source kept from the file whose bytes have this SHA-256; none for no hash."""
+        return self.filter(original_sha256=sha256) if sha256 else self.none()
 
     def with_url(self, url):
         """Sources at the same address as `url` (archive.duplicates.url_key); none for no URL."""
@@ -209,6 +217,17 @@ class Source(Versioned):
         editable=False, help_text="Derived from the received text with web boilerplate removed."
     )
     file_name = models.CharField(max_length=255, blank=True, help_text="The file it was imported from, if any.")
+    original = models.FileField(
+        "original file",
+        max_length=200,
+        blank=True,
+        editable=False,
+        help_text="The file's bytes exactly as received, kept as evidence under their SHA-256 and never "
+        "modified (archive.originals); staff only.",
+    )
+    original_sha256 = models.CharField("SHA-256 of the original file", max_length=64, blank=True, editable=False)
+    original_media_type = models.CharField("type of the original file", max_length=50, blank=True, editable=False)
+    original_size = models.PositiveBigIntegerField("size of the original file", null=True, blank=True, editable=False)
     resembles = models.ForeignKey(
         "self",
         on_delete=models.SET_NULL,
@@ -242,6 +261,12 @@ class Source(Versioned):
             models.CheckConstraint(
                 condition=Q(resemblance__in=["", *Resemblance.values]),
                 name="%(app_label)s_%(class)s_resemblance_valid",
+            ),
+            # One source per original file ("is this file in the archive already?" uses it too).
+            models.UniqueConstraint(
+                fields=["original_sha256"],
+                condition=~Q(original_sha256=""),
+                name="%(app_label)s_%(class)s_one_source_per_original",
             ),
         ]
         indexes = [
@@ -289,10 +314,50 @@ class Source(Versioned):
             return
         self.received_text = normalised
 
+    @classmethod
+    def from_file(cls, extracted, file_name, url=""):
+        """A new, unsaved source with what an original file says of itself (archive.intake): the
+        curator reviews it before it is saved. The origin is proposed as the publisher (the
+        outlet's own reporting) and must be checked: a wire copy's origin is the agency."""
+        title = extracted.title or file_name
+        base = slugify(title)[:80].strip("-") or "source"
+        if extracted.published_on:
+            base = f"{extracted.published_on:%Y-%m-%d}-{base}"
+        return cls(
+            slug=unique_slug(base),
+            title=title[:500],
+            publisher=extracted.publisher[:200],
+            origin=extracted.publisher[:200],
+            byline=extracted.byline[:300],
+            url=url or extracted.url,
+            published_on=extracted.published_on,
+            date_precision=extracted.date_precision,
+            date_note=extracted.date_note,
+            language=extracted.language or "en",
+            received_text=extracted.received_text,
+            file_name=file_name[:255],
+            original_sha256=extracted.sha256,
+            original_media_type=extracted.media_type,
+            original_size=extracted.size,
+        )
+
+    def keep_original(self, data, extension):
+        """Record the original file's bytes on this source; they are written to storage, under
+        their SHA-256, when the transaction commits, so a refused save leaves nothing behind."""
+        digest = sha256_of_bytes(data)
+        self.original_sha256 = digest
+        self.original_size = len(data)
+        self.original_media_type = MEDIA_TYPES[extension]
+        self.original.name = original_name(digest, extension)
+        transaction.on_commit(partial(store_original, data, extension, self.original.storage))
+
     def check_not_duplicate(self):
-        """Refuse a text or a URL the archive holds already, naming the source that holds it."""
+        """Refuse a file, a text or a URL the archive holds already, naming the source that holds it."""
         errors = {}
         others = Source.objects.exclude(pk=self.pk) if self.pk is not None else Source.objects.all()
+        same_file = others.with_original(self.original_sha256).first()
+        if same_file is not None:
+            errors[NON_FIELD_ERRORS] = [duplicate_error(DUPLICATE_FILE, same_file)]
         twin = others.with_text(self.received_text or "").first()
         if twin is not None:
             errors["received_text"] = [duplicate_error(DUPLICATE_TEXT, twin)]
@@ -340,6 +405,16 @@ class Source(Versioned):
                 set(self.citations.all()),
             )
         return super().delete(*args, **kwargs)
+
+
+def unique_slug(base):
+    """`base`, or `base-2`, `base-3`… : the first no source has."""
+    taken = set(Source.objects.filter(slug__startswith=base).values_list("slug", flat=True))
+    slug, n = base, 1
+    while slug in taken:
+        n += 1
+        slug = f"{base}-{n}"
+    return slug
 
 
 class SourceShingle(models.Model):
