@@ -7,6 +7,7 @@ from django.core.exceptions import ValidationError
 from django.db import models
 from django.db.models import Count, OuterRef, Subquery
 from django.db.models.functions import Coalesce
+from django.template.defaultfilters import filesizeformat
 from django.template.loader import render_to_string
 from django.urls import reverse
 from django.utils.html import format_html
@@ -18,6 +19,8 @@ from ..importexport.resources import SourceResource
 from ..mentions import ACTOR, MONUMENT, SITE, mentions_in, suggest_kind
 from ..models import Actor, Citation, Incident, Monument, Site, Source
 from ..models.sources import sha256_of
+from ..originals import KIND_OF_FILE
+from .intake import SourceIntakeAdminMixin
 from .mixins import AdminModelForm, CurationAdminMixin, ReadOnlyInlineMixin, count_of
 
 # Incidents offered per passage (monument, site or actor) for "cite it for an existing incident".
@@ -197,8 +200,9 @@ class SourceAdminForm(AdminModelForm):
 
 
 @admin.register(Source)
-class SourceAdmin(CurationAdminMixin, ImportExportModelAdmin, SimpleHistoryAdmin):
+class SourceAdmin(SourceIntakeAdminMixin, CurationAdminMixin, ImportExportModelAdmin, SimpleHistoryAdmin):
     form = SourceAdminForm
+    change_list_template = "admin/archive/source/change_list.html"  # + "Add from a file"
     resource_classes = [SourceResource]
     formfield_overrides = {models.URLField: {"assume_scheme": "https"}}
     list_display = [
@@ -222,7 +226,17 @@ class SourceAdmin(CurationAdminMixin, ImportExportModelAdmin, SimpleHistoryAdmin
         ("Date", {"fields": [("published_on", "date_precision"), "date_note"]}),
         (
             "Text as received",
-            {"fields": ["received_text", "save_anyway", "sha256", "resemblance_flag", "file_name", "created_at"]},
+            {
+                "fields": [
+                    "received_text",
+                    "save_anyway",
+                    "sha256",
+                    "resemblance_flag",
+                    "file_name",
+                    "original_file",
+                    "created_at",
+                ]
+            },
         ),
         (
             "Mentions",
@@ -253,7 +267,7 @@ class SourceAdmin(CurationAdminMixin, ImportExportModelAdmin, SimpleHistoryAdmin
         )
 
     def get_readonly_fields(self, request, obj=None):
-        readonly = ["sha256", "resemblance_flag", "created_at", "mentions"]
+        readonly = ["sha256", "resemblance_flag", "original_file", "created_at", "mentions"]
         if obj is not None and obj.citations.exists():
             # Cited text is evidence (Source.guard_received_text refuses changes too).
             readonly.append("received_text")
@@ -272,6 +286,20 @@ class SourceAdmin(CurationAdminMixin, ImportExportModelAdmin, SimpleHistoryAdmin
         if db_field.name == "received_text":
             kwargs["strip"] = False  # a trailing newline is part of the text (archive.texts)
         return super().formfield_for_dbfield(db_field, request, **kwargs)
+
+    @admin.display(description="original file")
+    def original_file(self, source):
+        if source.pk is None or not source.original:
+            return "—" if source.pk is not None else "Kept when the source is saved from a file."
+        url = reverse("admin:archive_source_original", args=[source.pk])
+        return format_html(
+            '<a href="{}">Download the original</a> ({}, {}; SHA-256 <code>{}</code>). Kept exactly as received; '
+            "staff only.",
+            url,
+            KIND_OF_FILE.get(source.original_media_type, source.original_media_type),
+            filesizeformat(source.original_size or 0),
+            source.original_sha256,
+        )
 
     @admin.display(description="resembles")
     def resemblance_flag(self, source):
