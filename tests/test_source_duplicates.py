@@ -274,6 +274,31 @@ def test_the_admin_warns_of_the_same_article_and_saves_it_anyway_with_the_flag(s
     assert (source.title, source.resemblance) == ("Pasted, renamed", Resemblance.SAME_ARTICLE)
 
 
+def test_an_edit_is_checked_too_a_url_or_a_text_the_archive_holds_is_refused(superuser_client, seeds):
+    stored = seeds[SEED_FILES[1].name]
+    source = make_source(slug="pasted", title="Pasted", received_text="A text of its own.\n")
+    change = reverse("admin:archive_source_change", args=[source.pk])
+    Source.objects.filter(pk=stored.pk).update(url=PAGE, url_key=url_key(PAGE))
+
+    response = superuser_client.post(change, add_form("A text of its own.\n", url=PAGE, loaded_version=source.version))
+    assert response.status_code == 200
+    assert response.context["adminform"].form.errors["url"][0].startswith("This URL is already in the archive")
+
+    response = superuser_client.post(change, add_form(stored.received_text, loaded_version=source.version))
+    assert response.status_code == 200
+    error = response.context["adminform"].form.errors["received_text"][0]
+    assert error.startswith(f"This exact text is already in the archive as the source “{stored.title}”")
+
+    lookalike = without_headline(stored.received_text)
+    response = superuser_client.post(
+        change, add_form(lookalike, publisher=stored.publisher, loaded_version=source.version)
+    )
+    assert response.status_code == 200
+    assert "This looks like the same article as" in response.context["adminform"].form.errors["received_text"][0]
+    source.refresh_from_db()
+    assert (source.received_text, source.url) == ("A text of its own.\n", "")
+
+
 def test_the_admin_says_nothing_of_an_unrelated_text(superuser_client, seeds):
     response = superuser_client.post(reverse("admin:archive_source_add"), add_form("Something else entirely.\n"))
     assert response.status_code == 302
