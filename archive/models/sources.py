@@ -357,7 +357,8 @@ class Source(Versioned):
         others = Source.objects.exclude(pk=self.pk) if self.pk is not None else Source.objects.all()
         same_file = others.with_original(self.original_sha256).first()
         if same_file is not None:
-            errors[NON_FIELD_ERRORS] = [duplicate_error(DUPLICATE_FILE, same_file)]
+            # The same bytes: that says it all (its text and URL are that source's too).
+            raise ValidationError({NON_FIELD_ERRORS: [duplicate_error(DUPLICATE_FILE, same_file)]})
         twin = others.with_text(self.received_text or "").first()
         if twin is not None:
             errors["received_text"] = [duplicate_error(DUPLICATE_TEXT, twin)]
