@@ -2,9 +2,9 @@
 
 import django_filters
 from django import forms
-from django.db.models import Exists, OuterRef, Q
+from django.db.models import Exists, OuterRef
 
-from .models import Actor, ActorRole, Assessment, Citation, Incident, IncidentActor, IncidentKind, Monument, Site
+from .models import Actor, ActorRole, Assessment, Incident, IncidentActor, IncidentKind, Monument, Site
 
 SEARCH_MAX_LENGTH = 200
 
@@ -27,12 +27,20 @@ def sites():
     return Site.objects.public().filter(Exists(_published().filter(site=OuterRef("pk"))))
 
 
+# Typed as YYYY-MM-DD, as in the admin (heritage/formats): a browser's date input shows its own
+# locale's format (mm/dd/yyyy in American English), which is ambiguous to half the readers.
+ISO_DATE = forms.DateInput(
+    format="%Y-%m-%d",
+    attrs={"placeholder": "YYYY-MM-DD", "inputmode": "numeric", "pattern": r"\d{4}-\d{2}-\d{2}", "size": 10},
+)
+
+
 class IncidentFilter(django_filters.FilterSet):
     q = django_filters.CharFilter(
         label="Text",
         method="search",
         max_length=SEARCH_MAX_LENGTH,
-        help_text="Words in the title, the description or a quoted passage.",
+        help_text="Words in the title, the description, a quoted passage or a name of the place, monument or actor (other names and Arabic included). \"A phrase\" in quotes, -word to leave out, or between two words for either.",
         widget=forms.TextInput(attrs={"type": "search"}),
     )
     kind = django_filters.ChoiceFilter(choices=IncidentKind.choices, empty_label="Any kind")
@@ -51,18 +59,18 @@ class IncidentFilter(django_filters.FilterSet):
         label="From",
         help_text="May have happened on or after (YYYY-MM-DD). Undated incidents may have happened at any time: "
         "they are included.",
-        widget=forms.DateInput(attrs={"type": "date"}),
+        widget=ISO_DATE,
     )
     date_to = django_filters.DateFilter(
         method="by_dates",
         label="To",
         help_text="May have happened on or before (YYYY-MM-DD), undated incidents included.",
-        widget=forms.DateInput(attrs={"type": "date"}),
+        widget=ISO_DATE,
     )
     ordering = django_filters.OrderingFilter(
         fields=(("occurred_from", "date"),),
         choices=[("date", "Oldest first"), ("-date", "Newest first")],
-        empty_label=None,
+        empty_label="Best match first (oldest first without text)",
         label="Order",
     )
 
@@ -80,10 +88,19 @@ class IncidentFilter(django_filters.FilterSet):
 
     def search(self, queryset, name, value):
         value = value.strip()
-        if not value:
-            return queryset
-        quoted = Citation.objects.filter(incident=OuterRef("pk"), quote__icontains=value)
-        return queryset.filter(Q(title__icontains=value) | Q(description__icontains=value) | Exists(quoted))
+        return queryset.search(value) if value else queryset
+
+    @property
+    def search_text(self):
+        """The text searched for, if any (valid filters only)."""
+        if not self.is_bound or not self.is_valid():
+            return ""
+        return (self.form.cleaned_data.get("q") or "").strip()
+
+    @property
+    def ranked(self):
+        """Whether the list is in order of relevance: text is searched and no other order chosen."""
+        return bool(self.search_text) and not self.form.cleaned_data.get("ordering")
 
     @property
     def descending(self):

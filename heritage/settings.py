@@ -160,6 +160,8 @@ AUTH_PASSWORD_VALIDATORS = [
 ]
 
 LANGUAGE_CODE = "en-gb"
+# Dates are typed as YYYY-MM-DD everywhere (heritage/formats/en_GB/formats.py).
+FORMAT_MODULE_PATH = ["heritage.formats"]
 TIME_ZONE = "UTC"
 USE_I18N = True
 USE_TZ = True
