@@ -44,7 +44,8 @@ from django.db.models.fields.files import FieldFile
 from django.utils import timezone
 from simple_history.utils import bulk_create_with_history, bulk_update_with_history
 
-from ..models import ActorRole, Incident, Source
+from ..models import ActorRole, Incident, Site, Source
+from ..models.identifiers import reserve_numbers
 from ..models.incidents import NEEDS_ACTOR, NEEDS_CITATION, can_publish, check_published_keep_citations
 from .csvfile import CSVFile, CSVFileError, CSVTable
 from .rules import NEW, UNCHANGED, UPDATE, TableRules, chunks
@@ -870,6 +871,8 @@ class _Import(TableRules):
             if monuments:
                 stored = written["monuments"]
                 links += [(pk, key if isinstance(key, int) else stored[key]) for key in monuments]
+        if model is Incident:
+            _number_incident_rows(rows, spec, getattr(self, "highest_identifiers", {}))
         _insert(model._meta.db_table, spec.columns, rows)
         if plan.table.key == "citations":
             incident = spec.index["incident_id"]
@@ -1119,6 +1122,25 @@ def _reserve_ids(model, count: int, column: str | None = None) -> list[int]:
         row = cursor.fetchone()
     start = max(top, row[0] if row else 0) + 1
     return list(range(start, start + count))
+
+
+def _number_incident_rows(rows: list, spec: _RowSpec, given: dict[str, int]) -> None:
+    """New incidents' rows the file gives no identifier: their site's prefix and fresh numbers
+    (archive.models.identifiers), in the write transaction, as Incident.objects.bulk_create does;
+    above the highest number the file gives under that prefix (`given`), which may come later."""
+    number, prefix, site = (spec.index[name] for name in ("identifier_number", "identifier_prefix", "site_id"))
+    missing = [row for row in rows if row[number] is None]
+    if not missing:
+        return
+    sites = Site.objects.filter(pk__in={row[site] for row in missing}).select_related("parent")
+    prefixes = {obj.pk: obj.identifier_prefix for obj in sites}
+    by_prefix: dict[str, list] = {}
+    for row in missing:
+        row[prefix] = row[prefix] or prefixes[row[site]]
+        by_prefix.setdefault(row[prefix], []).append(row)
+    for name, group in by_prefix.items():
+        for row, value in zip(group, reserve_numbers(name, len(group), above=given.get(name, 0)), strict=True):
+            row[number] = value
 
 
 def _insert(table: str, columns: list[str], rows: list) -> None:
