@@ -24,6 +24,7 @@ from ..models.review import CITATION_FIELDS, needs_review
 from .changelists import ScalableChangeListMixin, set_page_figures
 from .images import CleansImagesMixin, IncidentImageInline
 from .mixins import AdminModelForm, CurationAdminMixin
+from .search import FullTextSearchMixin
 
 PUBLICATION_FIELDS = [
     "status",
@@ -266,12 +267,17 @@ class CitationInline(admin.StackedInline):
 
 
 @admin.register(Citation)
-class CitationAdmin(ScalableChangeListMixin, CurationAdminMixin, ImportExportModelAdmin, SimpleHistoryAdmin):
+class CitationAdmin(
+    FullTextSearchMixin, ScalableChangeListMixin, CurationAdminMixin, ImportExportModelAdmin, SimpleHistoryAdmin
+):
     resource_classes = [CitationResource]
     form = CitationForm
     list_display = ["quote_excerpt", "incident", "source", "claimant", "evidence_kind", "stance"]
     list_filter = ["stance", "presentation", "names_monument", "evidence_kind", "incident__status", "source__origin"]
-    search_fields = ["quote", "claimant", "note", "incident__title", "source__title"]
+    search_fields = ["quote", "claimant", "note", "incident__title", "source__title"]  # autocomplete only
+    # The search box finds the citations of the incidents the full-text index finds (admin/search.py).
+    search_incident = "incident"
+    search_exact = ["incident__slug", "source__slug"]
     # No date hierarchy: it would truncate every citation's source date (a join over all rows).
     autocomplete_fields = ["incident", "source", "contradicts"]
     list_select_related = ["incident", "source"]
@@ -481,7 +487,12 @@ class WithdrawForm(forms.Form):
 
 @admin.register(Incident)
 class IncidentAdmin(
-    ScalableChangeListMixin, CleansImagesMixin, CurationAdminMixin, ImportExportModelAdmin, SimpleHistoryAdmin
+    FullTextSearchMixin,
+    ScalableChangeListMixin,
+    CleansImagesMixin,
+    CurationAdminMixin,
+    ImportExportModelAdmin,
+    SimpleHistoryAdmin,
 ):
     resource_classes = [IncidentResource]
     form = IncidentForm
@@ -522,7 +533,8 @@ class IncidentAdmin(
         "actors__aliases",
         "citations__quote",
         "citations__claimant",
-    ]
+    ]  # for the autocomplete widgets; the search box goes through the full-text index (admin/search.py)
+    search_exact = ["slug"]
     # No date hierarchy: it would draw the stored bounds, which an undated incident does not have.
     autocomplete_fields = ["site", "monuments"]
     list_select_related = ["site"]

@@ -23,6 +23,7 @@ from ..originals import KIND_OF_FILE
 from .changelists import ScalableChangeListMixin, set_page_figures
 from .intake import SourceIntakeAdminMixin
 from .mixins import AdminModelForm, CurationAdminMixin, ReadOnlyInlineMixin, count_of
+from .search import SourceSearchMixin
 
 # Incidents offered per passage (monument, site or actor) for "cite it for an existing incident".
 EXISTING_INCIDENTS_SHOWN = 6
@@ -202,7 +203,12 @@ class SourceAdminForm(AdminModelForm):
 
 @admin.register(Source)
 class SourceAdmin(
-    ScalableChangeListMixin, SourceIntakeAdminMixin, CurationAdminMixin, ImportExportModelAdmin, SimpleHistoryAdmin
+    SourceSearchMixin,
+    ScalableChangeListMixin,
+    SourceIntakeAdminMixin,
+    CurationAdminMixin,
+    ImportExportModelAdmin,
+    SimpleHistoryAdmin,
 ):
     form = SourceAdminForm
     change_list_template = "admin/archive/source/change_list.html"  # + "Add from a file"
@@ -219,6 +225,7 @@ class SourceAdmin(
         "incident_count",
     ]
     list_filter = ["origin", "publisher", "kind", "language", "date_precision", "resemblance"]
+    # The autocomplete widgets' search; the search box's is SourceSearchMixin's (no received_text scan).
     search_fields = ["title", "slug", "publisher", "origin", "byline", "url", "received_text"]
     # No date hierarchy: it truncates every source's date. The order is archive_source_date_idx's.
     ordering = ["-published_on", "-title"]

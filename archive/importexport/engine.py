@@ -44,6 +44,7 @@ from django.db.models.fields.files import FieldFile
 from django.utils import timezone
 from simple_history.utils import bulk_create_with_history, bulk_update_with_history
 
+from .. import search
 from ..models import ActorRole, Incident, Site, Source
 from ..models.identifiers import reserve_numbers
 from ..models.incidents import NEEDS_ACTOR, NEEDS_CITATION, can_publish, check_published_keep_citations
@@ -339,6 +340,10 @@ class _Import(TableRules):
         self.written: dict[str, dict[str, int]] = {table.key: {} for table in TABLES}
         self.broken: set[str] = set()
         self.assess: set[int] = set()  # incidents whose assessment is derived again after writing
+        # Incidents whose search documents are rebuilt after writing (bulk writes send no signals),
+        # and the sites, monuments and actors updated (their names may have changed).
+        self.search_ids: set[int] = set()
+        self.renamed: dict[str, set[int]] = {}
         self.stored_monuments: dict[int, set[int]] | None = None
         self.stored_monument_slugs: dict[int, list[str]] = {}
         self.spool = _Spool()
@@ -406,6 +411,7 @@ class _Import(TableRules):
                         self.write(plan, self.spool.load(offset))
                     bar.update(plan.report.rows)
                 self.refresh_assessments()
+                self.reindex_search()
                 self.store_sketches()
                 self.check_published(plans)
                 if self.problems or self.dry_run:
@@ -438,6 +444,20 @@ class _Import(TableRules):
         ids = sorted(self.assess)
         for chunk in chunks(ids, 1000):
             Incident.objects.filter(pk__in=chunk).refresh_assessments()
+
+    def reindex_search(self) -> None:
+        """Rebuild the search documents (archive.search) of the incidents this import wrote, whose
+        citations or actors it wrote, or whose site, monuments or actors it updated."""
+        ids = set(self.search_ids)
+        for key, relation in (("sites", "site"), ("monuments", "monuments"), ("actors", "actor_links__actor")):
+            for chunk in chunks(sorted(self.renamed.get(key, ()))):
+                referring = Incident._base_manager.filter(**{f"{relation}__in": chunk}).values_list("pk", flat=True)
+                ids.update(referring)
+        search.reindex(ids)
+
+    def note_for_search(self, key: str, incident_ids: Iterable[int]) -> None:
+        if key in SEARCHED_TABLES:
+            self.search_ids.update(incident_ids)
 
     def problem(self, plan: _Plan, line: int | None, column: str | None, message: str) -> None:
         self.problems.append(Problem(plan.problem_file, line, plan.renames.get(column, column), message))
@@ -806,7 +826,11 @@ class _Import(TableRules):
                 )
             if key in self.referred and plan.table.natural_key == ("slug",):
                 self.written[key].update((obj.slug, obj.pk) for obj in new)
+            self.note_for_search(key, (obj.pk if key == "incidents" else obj.incident_id for obj in new))
         changed = self.instances(plan, changed_records, stored=True)
+        self.note_for_search(key, (obj.pk if key == "incidents" else obj.incident_id for obj in changed))
+        if key in ("sites", "monuments", "actors"):
+            self.renamed.setdefault(key, set()).update(obj.pk for obj in changed)
         self.check_versions(plan, changed_records, changed)
         if key == "incidents":
             self.assess.update(obj.pk for obj in changed)
@@ -874,6 +898,9 @@ class _Import(TableRules):
         if model is Incident:
             _number_incident_rows(rows, spec, getattr(self, "highest_identifiers", {}))
         _insert(model._meta.db_table, spec.columns, rows)
+        if plan.table.key in SEARCHED_TABLES:
+            column = spec.pk if model is Incident else spec.index["incident_id"]
+            self.note_for_search(plan.table.key, (row[column] for row in rows))
         if plan.table.key == "citations":
             incident = spec.index["incident_id"]
             self.assess.update(row[incident] for row in rows)
@@ -1001,6 +1028,10 @@ class _Import(TableRules):
 
 
 TABLES_BY_MODEL_KEY = {table.model: table.key for table in TABLES}
+# Tables whose rows are part of an incident's search document (archive.search), by incident.
+SEARCHED_TABLES = ("incidents", "citations", "incident_actors")
+
+
 # New rows written as plain rows (images go through Image.objects.bulk_create, which cleans files).
 FAST_TABLES = {"sites", "actors", "sources", "monuments", "incidents", "incident_actors", "citations", "figures"}
 

@@ -186,6 +186,13 @@ class IncidentQuerySet(models.QuerySet):
         """Everything but the synthetic rows made for benchmarks."""
         return self.filter(is_synthetic=False)
 
+    def search(self, query):
+        """The incidents the words of `query` find, annotated with `search_rank` (higher: more
+        relevant). The index, the query syntax and the ranking are archive.search's."""
+        from ..search import search
+
+        return search(self, query)
+
     def with_counts(self):
         """Annotate `citation_count` and `origin_count` (independent origins among supporting
         citations: two outlets printing the same wire copy count once), in the database."""
