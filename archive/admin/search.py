@@ -13,22 +13,36 @@ from django.db.models import Q
 
 from ..models import Incident
 
+# Up to this many incidents found, the changelist of their citations (or sources) is asked for
+# their ids as a list, which the database looks up through the index on `incident_id`; given a
+# subquery instead, SQLite's planner walks every citation in the changelist's order.
+LISTED_IDS = 1000
+
+
+def found_ids(text, exact=()):
+    """The ids of the incidents `text` finds, or whose `exact` lookups (e.g. "slug") equal it: a
+    list when few, else a subquery (then the exact matches, a slug, are among so many anyway)."""
+    found = Incident.objects.search(text).order_by().values_list("pk", flat=True)
+    ids = list(found[: LISTED_IDS + 1])
+    if len(ids) > LISTED_IDS:
+        return found
+    for lookup in exact:
+        ids += Incident.objects.filter(**{lookup: text}).values_list("pk", flat=True)[:LISTED_IDS]
+    return ids
+
 
 class FullTextSearchMixin:
     # The path from the changelist's model to its incident ("" for the incident itself).
     search_incident = ""
-    # Lookups also tried with the whole term: identifiers the index does not hold (a slug).
+    # Lookups on the incident also tried with the whole term: what the index does not hold (a slug).
     search_exact = ()
 
     def get_search_results(self, request, queryset, search_term):
         text = search_term.strip()
         if not text or request.path.endswith("/autocomplete/"):
             return super().get_search_results(request, queryset, search_term)
-        found = Incident.objects.search(text).values("pk")
-        condition = Q(**{f"{self.search_incident}__in" if self.search_incident else "pk__in": found})
-        for lookup in self.search_exact:
-            condition |= Q(**{lookup: text})
-        return queryset.filter(condition), False
+        lookup = f"{self.search_incident}__in" if self.search_incident else "pk__in"
+        return queryset.filter(**{lookup: found_ids(text, self.search_exact)}), False
 
 
 class SourceSearchMixin:
@@ -41,6 +55,6 @@ class SourceSearchMixin:
             return super().get_search_results(request, queryset, search_term)
         from ..models import Citation
 
-        cited = Citation.objects.filter(incident__in=Incident.objects.search(text).values("pk")).values("source_id")
+        cited = Citation.objects.filter(incident__in=found_ids(text)).values("source_id")
         condition = Q(title__icontains=text) | Q(slug__icontains=text) | Q(publisher__icontains=text)
         return queryset.filter(condition | Q(pk__in=cited)), False
