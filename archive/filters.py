@@ -40,7 +40,9 @@ class IncidentFilter(django_filters.FilterSet):
         label="Text",
         method="search",
         max_length=SEARCH_MAX_LENGTH,
-        help_text="Words in the title, the description, a quoted passage or a name of the place, monument or actor (other names and Arabic included). \"A phrase\" in quotes, -word to leave out, or between two words for either.",
+        help_text="Words in the title, the description, a quoted passage, or a name of its place, monument or "
+        'actor (other names and Arabic included). "A phrase" in quotes, -word to leave a word out, or between '
+        "two words for either.",
         widget=forms.TextInput(attrs={"type": "search"}),
     )
     kind = django_filters.ChoiceFilter(choices=IncidentKind.choices, empty_label="Any kind")
