@@ -1,7 +1,10 @@
-"""Server-side charts: the site plan and the timeline, drawn as SVG without tiles, scripts or fonts.
+"""Server-side charts: the timeline, drawn as SVG without scripts or fonts (the site plan is in
+`plans.py`, the colours in `colours.py`).
 
 The functions here gather what a chart needs from the database (in SQL, a bounded number of
 queries) and lay it out in SVG user units; templates in `templates/includes/` draw the result.
+A timeline is laid out twice, wide and narrow (`WIDE`, `NARROW`): the page shows the one that fits,
+so its text is never drawn smaller than it is written (12 units, 11 px or more on a phone).
 """
 
 from __future__ import annotations
@@ -9,21 +12,21 @@ from __future__ import annotations
 import calendar
 import datetime
 import math
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from urllib.parse import urlencode
 
 from django.db.models import Count, Func, Prefetch, Q, TextField
 from django.db.models.functions import Substr
 from django.urls import reverse
 
+from . import colours as palette
 from .dates import NO_EARLIER, NO_LATER
-from .models import Condition, Incident, IncidentActor, IncidentKind
+from .models import ActorRole, Incident, IncidentActor, IncidentKind
 from .views.when import when_of
 
-METRES_PER_DEGREE = 111_320
-CONDITION_ORDER = [Condition.DESTROYED, Condition.DAMAGED, Condition.INTACT, Condition.UNKNOWN]
-# Colours for periods of control, assigned to actors in order of first appearance.
-CONTROL_COLOURS = ["#7b5ea7", "#2f7f8f", "#b5651d", "#4f772d", "#8c2f39", "#3d5a80"]
+WIDE, NARROW = 760, 340
+FONT_SIZE = 12
+CHAR_WIDTH = 6.8  # the widest average advance of a 12-unit system sans-serif, for fitting labels
 
 
 class YearMonth(Func):
@@ -39,154 +42,6 @@ class YearMonth(Func):
 
     def as_postgresql(self, compiler, connection, **extra_context):
         return super().as_sql(compiler, connection, template="TO_CHAR(%(expressions)s, 'YYYY-MM')")
-
-
-# --- Site plan ---------------------------------------------------------------------------------
-
-
-@dataclass
-class Marker:
-    name: str
-    url: str
-    condition: str
-    condition_label: str
-    x: float
-    y: float
-    label_x: float = 0
-    label_y: float = 0
-    label_anchor: str = "start"
-    leader: bool = False
-
-    @property
-    def leader_y(self):
-        return self.label_y - 4
-
-
-@dataclass
-class SitePlan:
-    width: int
-    height: int
-    markers: list[Marker]
-    scale_x: float
-    scale_y: float
-    scale_length: float
-    scale_label: str
-    legend_y: float = 0
-    legend: list[tuple[str, str, float, float]] = field(default_factory=list)  # value, label, shape x, text x
-
-
-def _nice_distance(metres):
-    """The largest of 10, 20, 25, 50 × 10^k metres not above `metres`."""
-    best = 10
-    for exponent in range(1, 6):
-        for step in (1, 2, 2.5, 5):
-            candidate = step * 10**exponent
-            if candidate <= metres:
-                best = candidate
-    return best
-
-
-def _label_box(marker, x, anchor, y, text_width):
-    left = x if anchor == "start" else x - text_width
-    return (left, y - 11, left + text_width, y + 3)
-
-
-def _overlap(a, b):
-    return max(0, min(a[2], b[2]) - max(a[0], b[0])) * max(0, min(a[3], b[3]) - max(a[1], b[1]))
-
-
-def site_plan(monuments, width=640, max_height=460, margin=36):
-    """Lay out `monuments` (with `condition` annotated, coordinates set) as a plan with a scale bar.
-
-    Equirectangular projection about the mean latitude: over a few kilometres the error is far
-    below what the coordinates themselves claim.
-    """
-    located = [m for m in monuments if m.latitude is not None and m.longitude is not None]
-    if not located:
-        return None
-    lats = [float(m.latitude) for m in located]
-    lons = [float(m.longitude) for m in located]
-    lat0 = math.radians(sum(lats) / len(lats))
-    # At least ~600 m across, so that a lone monument still gets a sensible scale.
-    span_x = max((max(lons) - min(lons)) * math.cos(lat0), 0.0055)
-    span_y = max(max(lats) - min(lats), 0.0055)
-    plot_width = width - 2 * margin - 120  # room for labels on the right
-    height = int(min(max_height, max(280, plot_width * span_y / span_x + 2 * margin + 50)))
-    plot_height = height - 2 * margin - 50  # room for the scale bar and the legend
-    unit = min(plot_width / span_x, plot_height / span_y)
-    centre_x = (max(lons) + min(lons)) / 2 * math.cos(lat0)
-    centre_y = (max(lats) + min(lats)) / 2
-    mid_x, mid_y = margin + plot_width / 2, margin + plot_height / 2
-
-    markers = []
-    taken = []
-    for monument in sorted(located, key=lambda m: (-float(m.latitude), float(m.longitude), m.name)):
-        x = mid_x + (float(monument.longitude) * math.cos(lat0) - centre_x) * unit
-        y = mid_y - (float(monument.latitude) - centre_y) * unit
-        # Two monuments recorded at one point (a colonnade and a theatre): nudge the later one.
-        while any(abs(x - m.x) < 6 and abs(y - m.y) < 6 for m in markers):
-            y += 9
-        condition = getattr(monument, "condition", Condition.UNKNOWN) or Condition.UNKNOWN
-        markers.append(
-            Marker(
-                name=monument.name,
-                url=monument.get_absolute_url(),
-                condition=condition,
-                condition_label=Condition(condition).label,
-                x=round(x, 1),
-                y=round(y, 1),
-            )
-        )
-        taken.append((x - 6, y - 6, x + 6, y + 6))
-
-    # Greedy label placement: the first candidate position that overlaps nothing placed yet.
-    placed = list(taken)
-    for marker in markers:
-        text_width = 6.4 * len(marker.name) + 4
-        candidates = [
-            (marker.x + 9, "start", marker.y + 4),
-            (marker.x - 9, "end", marker.y + 4),
-            (marker.x + 9, "start", marker.y - 8),
-            (marker.x + 9, "start", marker.y + 16),
-            (marker.x - 9, "end", marker.y - 8),
-            (marker.x - 9, "end", marker.y + 16),
-            (marker.x + 9, "start", marker.y + 28),
-            (marker.x + 9, "start", marker.y - 20),
-        ]
-        best, best_cost = None, None
-        for index, (x, anchor, y) in enumerate(candidates):
-            box = _label_box(marker, x, anchor, y, text_width)
-            outside = max(0, -box[0]) + max(0, box[2] - width) + max(0, -box[1]) + max(0, box[3] - height)
-            cost = sum(_overlap(box, other) for other in placed) + outside * 50 + index * 0.1
-            if best_cost is None or cost < best_cost:
-                best, best_cost = (x, anchor, y, box, index), cost
-        x, anchor, y, box, index = best
-        marker.label_x, marker.label_anchor, marker.label_y = round(x, 1), anchor, round(y, 1)
-        marker.leader = index >= 2
-        placed.append(box)
-
-    metres_per_unit = METRES_PER_DEGREE / unit
-    scale_metres = _nice_distance(plot_width * 0.3 * metres_per_unit)
-    scale_label = f"{scale_metres / 1000:g} km" if scale_metres >= 1000 else f"{scale_metres:g} m"
-    legend, x = [], margin
-    for condition in CONDITION_ORDER:
-        label = condition.label.lower()
-        legend.append((condition.value, label, x + 6, x + 16))
-        x += 30 + 7.2 * len(label)
-    return SitePlan(
-        width=width,
-        height=height,
-        markers=markers,
-        scale_x=margin,
-        scale_y=height - 44,
-        scale_length=round(scale_metres / metres_per_unit, 1),
-        scale_label=scale_label,
-        legend_y=height - 14,
-        legend=legend,
-    )
-
-
-# --- Timeline ----------------------------------------------------------------------------------
 
 
 # Where a timeline may put an incident: in the month it began, when its sources give both ends
@@ -229,11 +84,12 @@ def unplaced_counts(incidents):
     return counts["undated"], counts["coarse"]
 
 
-def control_changes(incidents):
+def control_changes(incidents, keys=False):
     """Published changes of control whose sources date them to the month (as `month_counts`),
     oldest first, as plain tuples (so that they can be cached): (site, first day, actor, title,
-    url, when) — `when` the sources' date in words. The actor is the incident's principal actor
-    (its first perpetrator, else its first actor)."""
+    url, when) — `when` the sources' date in words — and, with `keys`, the actor's primary key and
+    slug (what `actor_colours` needs). The actor is the incident's principal actor (its first
+    perpetrator, else its first actor)."""
     links = IncidentActor.objects.select_related("actor").order_by("id")
     rows = (
         _placed(incidents)
@@ -245,11 +101,45 @@ def control_changes(incidents):
     changes = []
     for row in rows:
         actor = row.principal_actor
-        name = actor.name if actor else ""
-        changes.append(
-            (row.site.name, row.occurred_from, name, row.title, row.get_absolute_url(), when_of(row.occurred).text)
-        )
+        change = (row.site.name, row.occurred_from, actor.name if actor else "", row.title, row.get_absolute_url())
+        change += (when_of(row.occurred).text,)
+        if keys:
+            change += (actor.pk, actor.slug) if actor else (0, "")
+        changes.append(change)
     return changes
+
+
+def controlling_actors(incidents):
+    """(primary key, slug) of the principal actor of every change of control among `incidents`
+    that `control_changes` would draw (first perpetrator, else first actor): one query, unbounded,
+    so that colours do not depend on which changes a chart shows."""
+    changes = _placed(incidents).filter(kind=IncidentKind.CONTROL_CHANGE).values("pk")
+    links = (
+        IncidentActor.objects.filter(incident__in=changes)
+        .order_by("incident_id", "id")
+        .values_list("incident_id", "role", "actor_id", "actor__slug")
+    )
+    principal = {}
+    for incident_id, role, pk, slug in links:
+        held = principal.get(incident_id)
+        if held is None or (role == ActorRole.PERPETRATOR and held[0] != ActorRole.PERPETRATOR):
+            principal[incident_id] = (role, pk, slug)
+    return sorted({(pk, slug) for _role, pk, slug in principal.values()})
+
+
+def _actor_key(change):
+    """(primary key, key) of a change's actor: its slug when `control_changes` gave keys, else its name."""
+    _site, _day, actor, _title, _url, _when, *key = change
+    return tuple(key) if key else (0, actor)
+
+
+def actor_colours(changes=None, actors=None):
+    """{actor key: colour} for the actors of `changes` (tuples of `control_changes`), or for `actors`
+    (from `controlling_actors` over the whole archive: what the pages use, so that each actor has
+    one colour in every chart; see colours.py)."""
+    if actors is None:
+        actors = [_actor_key(change) for change in changes or []]
+    return palette.actor_colours(actors)
 
 
 @dataclass
@@ -270,16 +160,32 @@ class Period:
     width: float
     height: float
     actor: str
+    actor_key: str
     colour: str
+    text_colour: str
     title: str
     url: str
-    show_label: bool
+    label: str  # the actor's name in the band, shortened to fit ("" when nothing fits)
+
+    @property
+    def show_label(self):
+        return bool(self.label)
+
+    @property
+    def label_x(self):
+        return round(self.x + 5, 2)
+
+    @property
+    def label_y(self):
+        return round(self.y + self.height / 2 + FONT_SIZE * 0.35, 2)
 
 
 @dataclass
 class Tick:
     x: float
-    label: str
+    label: str = ""
+    anchor: str = "middle"
+    row: int = 0  # 0: months, 1: years
 
 
 @dataclass
@@ -292,17 +198,23 @@ class Timeline:
     plot_right: int
     bars: list[Bar]
     periods: list[Period]
-    lanes: list[tuple[str, float]]
+    lanes: list[tuple[str, float]]  # (caption, y)
     plot_height: int
-    ticks: list[Tick]
+    ticks: list[Tick]  # labelled ticks and month-boundary ticks (label "")
     gridlines: list[tuple[float, int]]
-    legend: list[tuple[str, str]]
+    legend: list[tuple[str, str]]  # (actor, colour), in the order the chart meets them
     shade_plot: bool
     total: int
     first_month: str
     last_month: str
     undated: int = 0  # incidents not drawn: undated, or with an open end
     coarse: int = 0  # incidents not drawn: dated only to a year or a season
+    legend_keys: tuple = ()  # the legend's actor keys, in its order
+    note_y: float = 0  # where the count of incidents not drawn is written
+
+    @property
+    def variant(self):
+        return "narrow" if self.width < 500 else "wide"
 
     @property
     def tick_end(self):
@@ -316,6 +228,18 @@ class Timeline:
     def drawn(self):
         """Whether there is anything to draw (else only `undated` incidents, reported apart)."""
         return bool(self.bars or self.periods)
+
+    @property
+    def legend_items(self):
+        return [(actor, colour, key) for (actor, colour), key in zip(self.legend, self.legend_keys, strict=True)]
+
+    @property
+    def month_y(self):
+        return self.plot_bottom + 17
+
+    @property
+    def year_y(self):
+        return self.plot_bottom + 33
 
 
 def _month_index(year, month):
@@ -336,11 +260,7 @@ def month_name(index):
     return datetime.date(index // 12, index % 12 + 1, 1).strftime("%B %Y")
 
 
-def month_label(index):
-    return datetime.date(index // 12, index % 12 + 1, 1).strftime("%b %Y")
-
-
-def empty_timeline(width=800, unplaced=(0, 0)):
+def empty_timeline(width=WIDE, unplaced=(0, 0)):
     """A timeline with nothing to draw: no incident is dated to the month (`unplaced` says why)."""
     undated, coarse = unplaced
     return Timeline(
@@ -350,26 +270,73 @@ def empty_timeline(width=800, unplaced=(0, 0)):
     )  # fmt: skip
 
 
-def timeline(counts, changes, extra_params=None, width=800, unplaced=(0, 0)):
+def fit_label(text, room):
+    """`text` if it fits in `room` units, else as much as fits with an ellipsis, else ""."""
+    fits = int((room - 8) // CHAR_WIDTH)
+    if fits >= len(text):
+        return text
+    if fits < 5:
+        return ""
+    return text[: fits - 1].rstrip() + "…"
+
+
+def _ticks(first, last, plot_left, step, width):
+    """Month-boundary ticks, month names where they fit (every month, quarter or half year), and
+    the years beneath — each label kept inside the chart (Aleppo's "2016" was clipped to "20")."""
+    every = next((n for n in (1, 3, 6) if step * n >= 34), None)
+    ticks = []
+    for index in range(first, last + 2):
+        ticks.append(Tick(x=round(plot_left + (index - first) * step, 2)))
+    for index in range(first, last + 1):
+        month = index % 12 + 1
+        centre = plot_left + (index - first + 0.5) * step
+        if every and (month - 1) % every == 0:
+            name = datetime.date(2000, month, 1).strftime("%b")
+            ticks.append(Tick(x=round(centre, 2), label=name, row=0))
+    year_row = 1 if every else 0
+    years = []
+    for index in range(first, last + 1):
+        if index % 12 == 0 or index == first:
+            years.append(index)
+    if len(years) > 1 and (years[1] - years[0]) * step < 40:
+        years.pop(0)  # the first month's year would run into the next January's
+    for index in years:
+        x = plot_left + (index - first) * step + 2
+        anchor = "start"
+        if x + 4 * CHAR_WIDTH > width - 2:
+            x, anchor = width - 2, "end"
+        ticks.append(Tick(x=round(x, 2), label=str(index // 12), anchor=anchor, row=year_row))
+    return ticks
+
+
+def timeline(counts, changes, extra_params=None, width=WIDE, unplaced=(0, 0), colours=None):
     """Lay out month bars (from `month_counts`) and periods of control (from `control_changes`).
-    `unplaced` (from `unplaced_counts`) is reported beside the chart, never drawn. None when there
-    is nothing at all; a Timeline with nothing `drawn` when no incident can be put in a month."""
+    `colours` ({actor key: colour}, from `actor_colours` over the whole archive) colours the
+    periods; by default, the actors of `changes`. `unplaced` (from `unplaced_counts`) is reported
+    beside the chart, never drawn. None when there is nothing at all; a Timeline with nothing
+    `drawn` when no incident can be put in a month.
+
+    The axis runs from the month before the first incident or change to the month after the last:
+    the data's range, with a margin, not whole empty years."""
     undated, coarse = unplaced
     if not counts and not changes:
         return empty_timeline(width, unplaced) if undated or coarse else None
+    if colours is None:
+        colours = actor_colours(changes)
     months = [tuple(int(part) for part in month.split("-")) for month, _ in counts]
     months += [(day.year, day.month) for _, day, *_ in changes]
-    first = min(_month_index(*m) for m in months)
-    last = max(_month_index(*m) for m in months)
+    first = min(_month_index(*m) for m in months) - 1
+    last = max(_month_index(*m) for m in months) + 1
     span = last - first + 1
 
     sites = list(dict.fromkeys(site for site, *_ in changes))
-    lane_height = 18
-    plot_left, plot_right, plot_top = 44, width - 12, 12
-    plot_bottom = plot_top + 170
-    lanes_top = plot_bottom + 26
-    lane_stride = lane_height + 20  # a caption line above each band
-    height = lanes_top + len(sites) * lane_stride + 4
+    lane_height = 22
+    plot_left, plot_right, plot_top = 30, width - 10, 12
+    plot_bottom = plot_top + (150 if width >= 500 else 120)
+    lanes_top = plot_bottom + 44
+    lane_stride = lane_height + 24  # a caption line above each band
+    note_y = lanes_top + len(sites) * lane_stride + 14
+    height = int(note_y + (8 if undated or coarse else -8))
     step = (plot_right - plot_left) / span
     top = _nice_ceiling(max((n for _, n in counts), default=1))
     list_url = reverse("archive:incident-list")
@@ -385,73 +352,60 @@ def timeline(counts, changes, extra_params=None, width=800, unplaced=(0, 0)):
             "date_from": f"{year:04d}-{number:02d}-01",
             "date_to": f"{year:04d}-{number:02d}-{last_day:02d}",
         }
+        gap = min(step * 0.25, 6) if step > 4 else 0.3
         bars.append(
             Bar(
-                # Bars touch when months are many; a gap of a third of a month when few.
-                x=round(plot_left + index * step + (step / 6 if step > 8 else min(0.5, step * 0.15)), 2),
+                x=round(plot_left + index * step + gap / 2, 2),
                 y=round(plot_bottom - bar_height, 2),
-                width=round(step * 2 / 3 if step > 8 else max(step - min(1, step * 0.3), 0.8), 2),
+                width=round(step - gap, 2),
                 height=round(max(bar_height, 1), 2),
-                label=datetime.date(year, number, 1).strftime("%B %Y"),
+                label=datetime.date(year, number, 1).strftime("%B %Y"),  # a bar is a month, said as one
                 count=n,
                 url=f"{list_url}?{urlencode(params)}",
             )
         )
 
-    colours = {}
-    periods = []
-    lanes = []
-    end_x = plot_left + span * step
+    def position(day):
+        days = calendar.monthrange(day.year, day.month)[1]
+        return plot_left + (_month_index(day.year, day.month) - first + (day.day - 1) / days) * step
+
+    periods, lanes, shown = [], [], []
     for lane, site in enumerate(sites):
-        lane_y = lanes_top + lane * lane_stride + 16
-        lanes.append((site, lane_y - 5))
+        lane_y = lanes_top + lane * lane_stride + 18
+        lanes.append((fit_label(f"Who held {site}", width - plot_left), lane_y - 6))
         rows = [row for row in changes if row[0] == site]
-        for position, (_, day, actor, title, url, *when) in enumerate(rows):
-            # Said as the sources date it (“May 2015”), not as the first day it allows.
-            since = when[0] if when else f"{day.day} {day:%B %Y}"
-            colour = colours.setdefault(actor, CONTROL_COLOURS[len(colours) % len(CONTROL_COLOURS)])
-            start_x = plot_left + (_month_index(day.year, day.month) - first + (day.day - 1) / 31) * step
-            if position + 1 < len(rows):
-                following, following_when = rows[position + 1][1], rows[position + 1][5:]
-                stop_x = (
-                    plot_left
-                    + (_month_index(following.year, following.month) - first + (following.day - 1) / 31) * step
-                )
-                until = f"until {following_when[0] if following_when else f'{following.day} {following:%B %Y}'}"
+        # A change that leaves the site with its holder (a second statement of the same seizure)
+        # does not start a new period.
+        held = [row for n, row in enumerate(rows) if n == 0 or _actor_key(row) != _actor_key(rows[n - 1])]
+        for number, row in enumerate(held):
+            _site, day, actor, title, url, since, *_ = row
+            key = _actor_key(row)[1]
+            colour = colours.get(key, palette.ACTOR_PALETTE[-1])
+            start_x = position(day)
+            if number + 1 < len(held):
+                following = held[number + 1]
+                stop_x, until = position(following[1]), f"until {following[5]}"
             else:
-                stop_x, until = end_x, "to the end of the record"
-            period_width = max(stop_x - start_x, 1)
+                stop_x, until = plot_right, "to the end of the record"
+            start_x = round(start_x, 2)
+            period_width = round(max(round(stop_x, 2) - start_x, 1), 2)
             periods.append(
                 Period(
-                    x=round(start_x, 2),
+                    x=start_x,
                     y=lane_y,
-                    width=round(period_width, 2),
+                    width=period_width,
                     height=lane_height,
                     actor=actor,
+                    actor_key=key,
                     colour=colour,
+                    text_colour=palette.text_on(colour),
                     title=f"{site}: held by {actor} from {since} {until} ({title})",
                     url=url,
-                    show_label=period_width >= 6.5 * len(actor) + 8,
+                    label=fit_label(actor, period_width),
                 )
             )
-
-    ticks = []
-    if span <= 36:
-        # A short record: a tick every quarter, named by month and year.
-        for index in range(first, last + 1):
-            if index % 3 == 0 or index == first:
-                if ticks and index - first - (ticks[-1].x - plot_left) / step < 2:
-                    continue
-                ticks.append(Tick(x=round(plot_left + (index - first) * step, 2), label=month_label(index)))
-    else:
-        years = range(first // 12, last // 12 + 2)
-        every = 1 if len(years) <= 12 else 2
-        for year in years:
-            index = _month_index(year, 1) - first
-            if 0 <= index <= span and year % every == 0:
-                ticks.append(Tick(x=round(plot_left + index * step, 2), label=str(year)))
-    if not ticks:
-        ticks.append(Tick(x=plot_left, label=str(first // 12)))
+            if key not in [k for k, _a, _c in shown]:
+                shown.append((key, actor, colour))
 
     gridlines = [
         (round(plot_bottom - (plot_bottom - plot_top) * fraction, 2), round(top * fraction)) for fraction in (0, 0.5, 1)
@@ -470,15 +424,17 @@ def timeline(counts, changes, extra_params=None, width=800, unplaced=(0, 0)):
         periods=periods,
         lanes=lanes,
         plot_height=plot_bottom - plot_top,
-        ticks=ticks,
+        ticks=_ticks(first, last, plot_left, step, width),
         gridlines=gridlines,
-        legend=list(colours.items()),
+        legend=[(actor, colour) for _key, actor, colour in shown],
+        legend_keys=tuple(key for key, _actor, _colour in shown),
         shade_plot=len(sites) == 1,
         total=sum(n for _, n in counts),
-        first_month=month_name(first),
-        last_month=month_name(last),
+        first_month=month_name(first + 1),
+        last_month=month_name(last - 1),
         undated=undated,
         coarse=coarse,
+        note_y=note_y,
     )
 
 

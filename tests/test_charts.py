@@ -1,54 +1,13 @@
-"""The site plan and the timeline are laid out correctly from the data, in SQL and in SVG units."""
+"""The timeline is laid out correctly from the data, in SQL and in SVG units (the site plan: test_plans.py)."""
 
 import datetime
-from decimal import Decimal
-from types import SimpleNamespace
+import re
 
-from archive import charts
+import pytest
+
+from archive import charts, colours
 from archive.models import Incident
 from tests.factories import make_actor, make_incident, make_site
-
-
-def monument(name, lat, lon, condition="unknown"):
-    return SimpleNamespace(
-        name=name,
-        latitude=Decimal(lat),
-        longitude=Decimal(lon),
-        condition=condition,
-        get_absolute_url=lambda: f"/monuments/{name}/",
-    )
-
-
-def test_site_plan_projects_north_up_east_right_with_a_true_scale():
-    bel = monument("bel", "34.547", "38.274", "destroyed")
-    castle = monument("castle", "34.5627417", "38.2571059", "intact")
-    plan = charts.site_plan([bel, castle])
-    by_name = {m.name: m for m in plan.markers}
-    assert by_name["castle"].y < by_name["bel"].y  # north is up
-    assert by_name["castle"].x < by_name["bel"].x  # west is left
-    # The two are ~2,350 m apart: the drawing agrees with the scale bar within 2 %.
-    dx, dy = by_name["bel"].x - by_name["castle"].x, by_name["bel"].y - by_name["castle"].y
-    metres_per_unit = int(plan.scale_label.replace(" km", "000").replace(" m", "")) / plan.scale_length
-    assert abs((dx**2 + dy**2) ** 0.5 * metres_per_unit - 2350) < 50
-    assert by_name["bel"].condition_label == "Destroyed"
-    assert [value for value, *_ in plan.legend] == ["destroyed", "damaged", "intact", "unknown"]
-
-
-def test_site_plan_separates_monuments_recorded_at_one_point_and_keeps_labels_apart():
-    plan = charts.site_plan([monument("theatre", "34.5505", "38.2687"), monument("colonnade", "34.5505", "38.2687")])
-    first, second = plan.markers
-    assert (first.x, first.y) != (second.x, second.y)
-    assert abs(first.label_y - second.label_y) >= 12 or first.label_anchor != second.label_anchor
-
-
-def test_site_plan_of_nothing_located_is_none():
-    assert charts.site_plan([SimpleNamespace(name="x", latitude=None, longitude=None)]) is None
-
-
-def test_nice_distance():
-    assert charts._nice_distance(730) == 500
-    assert charts._nice_distance(260) == 250
-    assert charts._nice_distance(1999) == 1000
 
 
 def test_month_counts_are_grouped_in_the_database(db):
@@ -127,5 +86,108 @@ def test_changes_of_control_are_the_principal_actors(db):
     timeline = charts.timeline([], changes)
     assert [period.actor for period in timeline.periods] == ["IS", "Army", "Russia"]
     assert "held by Army from 23–27 March 2016 until March 2017" in timeline.periods[1].title
-    # One colour per actor, in order of first appearance (as before, now keyed on the principal actor).
-    assert [colour for _actor, colour in timeline.legend] == charts.CONTROL_COLOURS[:3]
+    # With keys, each actor's colour follows the order its record was made in (IS, Russia, Army),
+    # not the order the chart meets them in.
+    keyed = charts.control_changes(Incident.objects.public(), keys=True)
+    timeline = charts.timeline([], keyed)
+    by_actor = {period.actor: period.colour for period in timeline.periods}
+    assert by_actor == {
+        "IS": colours.ACTOR_PALETTE[0],
+        "Russia": colours.ACTOR_PALETTE[1],
+        "Army": colours.ACTOR_PALETTE[2],
+    }
+    assert timeline.legend == [("IS", by_actor["IS"]), ("Army", by_actor["Army"]), ("Russia", by_actor["Russia"])]
+    assert timeline.legend_keys == (isis.slug, army.slug, russia.slug)
+    # The pages colour by every actor holding a site, found in one query by the same rule.
+    assert charts.controlling_actors(Incident.objects.public()) == sorted({change[6:] for change in keyed})
+    assert charts.actor_colours(actors=charts.controlling_actors(Incident.objects.public())) == {
+        period.actor_key: period.colour for period in timeline.periods
+    }
+
+
+def change(site, day, actor, when, pk):
+    return (site, day, actor, f"{actor} takes {site}", f"/incidents/{pk}/", when, pk, actor.lower())
+
+
+PALMYRA_CHANGES = [
+    change("Palmyra", datetime.date(2015, 5, 1), "Islamic State", "May 2015", 1),
+    change("Palmyra", datetime.date(2016, 3, 24), "Government", "24–31 March 2016", 2),
+    change("Palmyra", datetime.date(2016, 12, 1), "Islamic State", "December 2016 – 11 December 2016", 1),
+    change("Palmyra", datetime.date(2016, 12, 11), "Islamic State", "11 December 2016", 1),
+    change("Palmyra", datetime.date(2017, 3, 2), "Government", "2 March 2017", 2),
+]
+
+
+def test_one_actor_has_one_colour_in_every_timeline_whatever_it_shows_first():
+    everywhere = charts.actor_colours(
+        PALMYRA_CHANGES + [change("Tadmur", datetime.date(2017, 2, 28), "Government", "28 February 2017", 2)]
+    )
+    palmyra = charts.timeline([], PALMYRA_CHANGES, colours=everywhere)
+    tadmur = charts.timeline(
+        [], [change("Tadmur", datetime.date(2017, 2, 28), "Government", "28 February 2017", 2)], colours=everywhere
+    )
+    government = {p.colour for t in (palmyra, tadmur) for p in t.periods if p.actor == "Government"}
+    assert government == {colours.ACTOR_PALETTE[1]}  # the second actor recorded, though Tadmur shows it first
+    assert {p.colour for p in palmyra.periods if p.actor == "Islamic State"} == {colours.ACTOR_PALETTE[0]}
+
+
+def test_periods_are_labelled_in_their_band_and_a_restatement_does_not_start_a_new_one():
+    timeline = charts.timeline([("2015-05", 9), ("2016-12", 4)], PALMYRA_CHANGES)
+    # December 2016 and 11 December 2016 both say Islamic State took the town: one period.
+    assert [p.actor for p in timeline.periods] == ["Islamic State", "Government", "Islamic State", "Government"]
+    for period in timeline.periods:
+        if period.label:
+            assert period.x < period.label_x
+            assert period.label_x + len(period.label) * charts.CHAR_WIDTH <= period.x + period.width
+            assert period.label == period.actor or period.label.endswith("…")
+            assert colours.contrast(period.text_colour, period.colour) >= 4.5
+    assert timeline.periods[0].label == "Islamic State"
+
+
+def test_dates_are_said_at_the_precision_the_sources_give():
+    timeline = charts.timeline([("2016-12", 4)], PALMYRA_CHANGES)
+    first, second, third, _fourth = timeline.periods
+    assert "from May 2015 until 24–31 March 2016" in first.title
+    assert "from December 2016 – 11 December 2016 until 2 March 2017" in third.title
+    assert not re.search(r"(?<!\d)1 (May 2015|December 2016)", first.title + third.title)
+    assert timeline.bars[0].label == "December 2016"
+
+
+def test_the_axis_is_cropped_to_the_data_with_a_month_either_side_and_ticked_every_month():
+    timeline = charts.timeline([("2015-05", 2), ("2015-08", 1)], [])
+    boundaries = [tick for tick in timeline.ticks if not tick.label]
+    assert len(boundaries) == 7  # April … September 2015: six months, seven boundaries
+    assert boundaries[0].x == timeline.plot_left and boundaries[-1].x == pytest.approx(timeline.plot_right)
+    months = [tick.label for tick in timeline.ticks if tick.label and tick.row == 0]
+    assert months == ["Apr", "May", "Jun", "Jul", "Aug", "Sep"]
+    assert [tick.label for tick in timeline.ticks if tick.row == 1] == ["2015"]
+    # The bars are a month wide less a small gap, not slivers over empty years.
+    assert all(bar.width >= (timeline.plot_right - timeline.plot_left) / 6 * 0.7 for bar in timeline.bars)
+
+
+@pytest.mark.parametrize("width", [charts.WIDE, charts.NARROW])
+@pytest.mark.parametrize(
+    "counts",
+    [[("2016-12", 1)], [("2011-03", 1), ("2017-03", 2)], [("2015-05", 9), ("2016-03", 1), ("2017-03", 1)]],
+)
+def test_every_tick_label_stays_inside_the_chart(counts, width):
+    # Eastern Aleppo has one month of data: its year label used to be clipped to "20".
+    timeline = charts.timeline(counts, [], width=width)
+    labels = [tick for tick in timeline.ticks if tick.label]
+    assert labels
+    for tick in labels:
+        text_width = len(tick.label) * charts.CHAR_WIDTH
+        left = {"start": tick.x, "end": tick.x - text_width, "middle": tick.x - text_width / 2}[tick.anchor]
+        assert 0 <= left and left + text_width <= timeline.width, tick
+    for row in (0, 1):
+        xs = sorted(tick.x for tick in labels if tick.row == row)
+        assert all(b - a >= 4 * charts.CHAR_WIDTH * 0.75 for a, b in zip(xs, xs[1:], strict=False)), row
+
+
+def test_the_narrow_timeline_is_laid_out_for_a_phone_not_shrunk():
+    timeline = charts.timeline([("2015-05", 9), ("2016-12", 4)], PALMYRA_CHANGES, width=charts.NARROW)
+    assert timeline.width == charts.NARROW and timeline.variant == "narrow"
+    assert all(
+        len(caption) * charts.CHAR_WIDTH <= timeline.width - timeline.plot_left for caption, _y in timeline.lanes
+    )
+    assert charts.timeline([("2015-05", 9)], [], width=charts.WIDE).variant == "wide"

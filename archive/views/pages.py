@@ -15,7 +15,7 @@ from django.shortcuts import get_object_or_404, redirect, render
 from django.template.loader import render_to_string
 from django.views.decorators.http import require_safe
 
-from .. import charts
+from .. import charts, plans
 from ..filters import IncidentFilter
 from ..models import (
     Actor,
@@ -93,16 +93,29 @@ def _incidents_with_citations(queryset):
     return _incident_rows(queryset).prefetch_related(Prefetch("citations", queryset=citations))
 
 
-def _timeline(version, site=None):
-    """Incidents per month and periods of control, for the whole archive or one site (cached)."""
+def _timeline_data(version, site=None):
+    """Incidents per month, changes of control and the incidents not drawn, for the whole archive
+    or one site (cached)."""
     incidents = charts.published_incidents(site)
-    name = f"timeline:{site.pk if site else 'all'}"
-    counts, changes, unplaced = cached(
-        name,
-        lambda: (charts.month_counts(incidents), charts.control_changes(incidents), charts.unplaced_counts(incidents)),
+    return cached(
+        f"timeline-v2:{site.pk if site else 'all'}",
+        lambda: (
+            charts.month_counts(incidents),
+            charts.control_changes(incidents, keys=True),
+            charts.unplaced_counts(incidents),
+        ),
         version,
     )
-    return charts.timeline(counts, changes, extra_params={"site": site.slug} if site else None, unplaced=unplaced)
+
+
+def _timeline(version, site=None, width=charts.WIDE):
+    """The timeline of the whole archive or one site, its actors coloured as in every other chart:
+    by the actors who hold a site anywhere in the archive (charts.actor_colours)."""
+    counts, changes, unplaced = _timeline_data(version, site)
+    actors = cached("timeline-v2:actors", lambda: charts.controlling_actors(charts.published_incidents()), version)
+    colours = charts.actor_colours(actors=actors)
+    params = {"site": site.slug} if site else None
+    return charts.timeline(counts, changes, params, width=width, unplaced=unplaced, colours=colours)
 
 
 def _plans(monuments):
@@ -110,7 +123,7 @@ def _plans(monuments):
     by_site = {}
     for monument in monuments:
         by_site.setdefault(monument.site, []).append(monument)
-    return [(site, charts.site_plan(located)) for site, located in by_site.items()]
+    return [(site, plans.site_plan(located, site)) for site, located in by_site.items()]
 
 
 @require_safe
@@ -139,6 +152,7 @@ def home(request):
         "latest": _incident_rows(incidents.order_by("-occurred_from", "-slug"))[:LATEST],
         "plans": _plans(located),
         "timeline": _timeline(version),
+        "timeline_narrow": _timeline(version, width=charts.NARROW),
     }
     return render(request, "archive/home.html", context)
 
@@ -155,8 +169,9 @@ def site_detail(request, slug):
     context = {
         "site": site,
         "monuments": monuments,
-        "plan": charts.site_plan(located),
+        "plan": plans.site_plan(located, site),
         "timeline": _timeline(version, site),
+        "timeline_narrow": _timeline(version, site, width=charts.NARROW),
         "incident_count": incident_count,
     }
     return render(request, "archive/site_detail.html", context)
@@ -166,10 +181,10 @@ def site_detail(request, slug):
 def site_plan_svg(request, slug):
     site = get_object_or_404(Site.objects.public(), slug=slug)
     monuments = Monument.objects.public().with_condition().filter(site=site, latitude__isnull=False)
-    plan = charts.site_plan(monuments)
-    if plan is None:
-        raise Http404("No plan: none of this site's monuments has coordinates.")
-    svg = render_to_string("includes/site_plan.svg", {"plan": plan, "site": site, "standalone": True})
+    plan = plans.site_plan(monuments, site)
+    # A site none of whose monuments has coordinates has a plan that says so, not a 404.
+    template = "includes/site_plan.svg" if plan else "includes/site_plan_none.svg"
+    svg = render_to_string(template, {"plan": plan, "site": site, "standalone": True})
     return HttpResponse(svg, content_type="image/svg+xml; charset=utf-8")
 
 
