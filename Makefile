@@ -20,6 +20,7 @@ setup: $(INSTALLED)
 # make sure the demo curator exists, then serve.
 data: $(INSTALLED)
 	$(PY) manage.py migrate --noinput
+	$(PY) manage.py createcachetable
 	$(PY) manage.py import_seeds
 	$(PY) manage.py load_curated_record
 	$(PY) manage.py ensure_demo_curator
@@ -37,6 +38,7 @@ serve: $(INSTALLED)
 	@test -n "$$SECRET_KEY" || { echo "make serve: set SECRET_KEY (README, Deployment), e.g. SECRET_KEY=\$$($(PYTHON) -c 'import secrets; print(secrets.token_urlsafe(50))')" >&2; exit 1; }
 	$(PY) manage.py check --deploy --fail-level ERROR
 	$(PY) manage.py migrate --noinput
+	$(PY) manage.py createcachetable
 	$(PY) manage.py import_seeds
 	$(PY) manage.py load_curated_record
 	$(PY) manage.py collectstatic --noinput --verbosity 0

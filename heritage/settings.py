@@ -157,6 +157,25 @@ if os.environ.get("TEST_DATABASE_NAME"):
 
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 
+# One cache for every worker (gunicorn's processes each had their own, so each computed the same
+# figures again): Redis when REDIS_URL is set, else a table of the database. The whole-archive
+# figures are kept apart, in a table whose entries never expire (archive.summaries). Both tables
+# are made by `manage.py createcachetable` (make data, make serve; the test database gets them).
+REDIS_URL = os.environ.get("REDIS_URL", "")
+if REDIS_URL:
+    DEFAULT_CACHE = {"BACKEND": "django.core.cache.backends.redis.RedisCache", "LOCATION": REDIS_URL}
+else:
+    DEFAULT_CACHE = {"BACKEND": "django.core.cache.backends.db.DatabaseCache", "LOCATION": "archive_cache"}
+CACHES = {
+    "default": DEFAULT_CACHE,
+    "summaries": {
+        "BACKEND": "django.core.cache.backends.db.DatabaseCache",
+        "LOCATION": "archive_summaries",
+        "TIMEOUT": None,
+        "OPTIONS": {"MAX_ENTRIES": 100_000},
+    },
+}
+
 AUTH_PASSWORD_VALIDATORS = [
     {"NAME": "django.contrib.auth.password_validation.UserAttributeSimilarityValidator"},
     {"NAME": "django.contrib.auth.password_validation.MinimumLengthValidator"},

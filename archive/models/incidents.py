@@ -11,6 +11,7 @@ from django.urls import reverse
 from django.utils import timezone
 from simple_history.models import HistoricalRecords
 
+from .. import summaries
 from ..dates import NO_EARLIER, NO_LATER, parse_when
 from ..quotes import QuoteNotFound, anchor_at, locate
 from .assessment import assess, effective_origin, origin_count_expression
@@ -445,6 +446,8 @@ class Incident(Versioned):
         if self.identifier_number is None:
             assign_identifiers([self])
         super().save(*args, **kwargs)
+        # Publishing, withdrawing, an edit to a published incident: the whole-archive figures change.
+        summaries.incident_saved(self)
 
     def derive_assessment(self, citations=None, *, has_monuments=None):
         """(assessment, reason): the rules applied to the citations (the stored ones unless
