@@ -60,6 +60,23 @@ class When:
 UNDATED = When("", None, None, "undated", "Undated")
 
 
+def say_day(day):
+    """A day in words, as every page writes it: “24 March 2016”."""
+    return f"{day.day} {day:%B %Y}"
+
+
+def say_days(first, last):
+    """A range of days in words, as compact as it reads: “10–11 December 2016”, “28 February –
+    2 March 2017”, “30 December 2016 – 2 January 2017”; one day: “24 March 2016”."""
+    if first == last:
+        return say_day(first)
+    if (first.year, first.month) == (last.year, last.month):
+        return f"{first.day}–{last.day} {last:%B %Y}"
+    if first.year == last.year:
+        return f"{first.day} {first:%B} – {say_day(last)}"
+    return f"{say_day(first)} – {say_day(last)}"
+
+
 def _date(struct):
     return struct_time_to_date(struct)
 
@@ -97,8 +114,7 @@ def _say_point(node, precision, qualifier):
     elif precision == "month":
         text = datetime.date(int(node.year), int(node.month), 1).strftime("%B %Y")
     else:
-        day = datetime.date(int(node.year), int(node.month), int(node.day))
-        text = f"{day.day} {day:%B %Y}"
+        text = say_day(datetime.date(int(node.year), int(node.month), int(node.day)))
     if qualifier == "approximate":
         return f"about {text}"
     if qualifier:
@@ -110,9 +126,8 @@ def _say_range(lower, upper):
     """“10–11 December 2016”, “May 2015 – March 2016”, “10 December 2016 – 2 January 2017”."""
     (lo_node, lo_precision, lo_qualifier), (up_node, up_precision, up_qualifier) = lower, upper
     if not lo_qualifier and not up_qualifier and lo_precision == up_precision == "day":
-        if lo_node.year == up_node.year and lo_node.month == up_node.month:
-            month = datetime.date(int(up_node.year), int(up_node.month), 1).strftime("%B %Y")
-            return f"{int(lo_node.day)}–{int(up_node.day)} {month}"
+        days = [datetime.date(int(node.year), int(node.month), int(node.day)) for node in (lo_node, up_node)]
+        return say_days(*days)
     if not lo_qualifier and not up_qualifier and lo_precision == up_precision == "month":
         if lo_node.year == up_node.year:
             first = datetime.date(int(lo_node.year), int(lo_node.month), 1).strftime("%B")
@@ -136,7 +151,7 @@ def _plain(value):
     try:
         if found := _DAY.fullmatch(value):
             day = datetime.date(*(int(part) for part in found.groups()))
-            return When(value, day, day, "day", f"{day.day} {day:%B %Y}")
+            return When(value, day, day, "day", say_day(day))
         if found := _MONTH.fullmatch(value):
             year, month = int(found.group(1)), int(found.group(2))
             first = datetime.date(year, month, 1)

@@ -8,6 +8,7 @@ urlpatterns = [
     # Public pages (archive/views/pages.py)
     path("", pages.home, name="home"),
     path("timeline.svg", pages.timeline_svg, name="timeline-svg"),
+    path("sites/", pages.site_list, name="site-list"),
     path("sites/<slug:slug>/", pages.site_detail, name="site-detail"),
     path("sites/<slug:slug>/plan.svg", pages.site_plan_svg, name="site-plan-svg"),
     path("monuments/", pages.monument_list, name="monument-list"),

@@ -4,21 +4,28 @@ never reused; how to cite; last updated from the published history; withdrawn in
 of dates, quotes and glosses (item 5)."""
 
 import csv
+import datetime
 import io
+import threading
+import time
+from html import unescape
 from io import StringIO
 
 import pytest
 from django.contrib.auth import get_user_model
 from django.contrib.auth.models import Group
 from django.core.management import call_command
-from django.db import IntegrityError, transaction
+from django.db import IntegrityError, connection, connections, transaction
 from django.urls import reverse
 
+from archive.citing import ARCHIVE_NAME, last_updated
+from archive.dates import parse_when, say_days
 from archive.importexport.csvfile import read_csv
 from archive.importexport.engine import import_tables
 from archive.models import Incident
 from archive.models.identifiers import IdentifierCounter, parse_identifier, reserve_numbers, site_prefix
-from tests.factories import make_citation, make_incident, make_site
+from archive.templatetags.citing import quoted
+from tests.factories import make_actor, make_citation, make_incident, make_monument, make_site, make_source
 
 pytestmark = pytest.mark.django_db
 
@@ -159,3 +166,266 @@ def test_a_published_incidents_download_carries_its_identifier(client):
     body = b"".join(response.streaming_content).decode("utf-8") if response.streaming else response.content.decode()
     rows = csv_rows(body)
     assert rows[0]["identifier"] == "PAL-0001"
+
+
+# -- how to cite, last updated -------------------------------------------------------------------
+
+
+def page_text(response):
+    return unescape(response.content.decode())
+
+
+def backdate(record, when):
+    """Date every history row of `record` at `when` (history_date is set on save)."""
+    record.history.update(history_date=when)
+
+
+def test_the_incident_page_says_how_to_cite_it(client):
+    incident = make_incident(site=make_site(slug="palmyra"), title="Temple of Bel destroyed", citations=1)
+    incident.publish(None)
+    backdate(incident, datetime.datetime(2016, 3, 24, 12, tzinfo=datetime.UTC))
+    html = page_text(client.get(incident.get_absolute_url()))
+    url = f"http://testserver{incident.get_absolute_url()}"
+    assert "Incident <strong>PAL-0001</strong>" in html
+    assert "How to cite" in html
+    assert f"“Temple of Bel destroyed” (PAL-0001). {ARCHIVE_NAME}, last updated 24 March 2016. {url} (consulted" in html
+    assert f'<a href="{url}">{url}</a>' in html
+    assert 'Last updated <time datetime="2016-03-24">24 March 2016</time>' in html
+
+
+def test_last_updated_ignores_changes_the_public_cannot_see():
+    incident = make_incident(citations=1)
+    draft_days = datetime.datetime(2015, 1, 1, tzinfo=datetime.UTC)
+    backdate(incident, draft_days)
+    assert last_updated(incident) is None  # never published: nothing public to date
+    incident.publish(None)
+    published = incident.history.order_by("-history_date").first()
+    Incident.history.filter(history_id=published.history_id).update(
+        history_date=datetime.datetime(2016, 3, 24, tzinfo=datetime.UTC)
+    )
+    # An unpublished version later (a draft the public cannot see) does not move the date.
+    incident.status = "draft"
+    incident.save()
+    assert last_updated(incident) == datetime.datetime(2016, 3, 24, tzinfo=datetime.UTC)
+
+
+def test_every_public_record_page_says_when_it_was_last_updated(client):
+    site = make_site(slug="palmyra")
+    monument = make_monument(site=site)
+    actor = make_actor()
+    incident = make_incident(site=site, monuments=[monument], perpetrator=actor, citations=1, status="published")
+    source = incident.citations.get().source
+    for record in (site, monument, actor, source, incident):
+        html = page_text(client.get(record.get_absolute_url()))
+        assert "Last updated <time" in html, type(record).__name__
+
+
+# -- withdrawn, merged, drafts -------------------------------------------------------------------
+
+
+def test_a_withdrawn_incident_answers_410_with_when_and_why(client):
+    incident = make_incident(title="Museum looted", citations=1, status="published")
+    incident.withdraw(None, "The photographs were of another museum.")
+    Incident.objects.filter(pk=incident.pk).update(withdrawn_at=datetime.datetime(2017, 3, 2, tzinfo=datetime.UTC))
+    response = client.get(incident.get_absolute_url())
+    assert response.status_code == 410
+    html = page_text(response)
+    assert "Museum looted" in html and "withdrawn" in html
+    assert "2 March 2017" in html and "The photographs were of another museum." in html
+    assert incident.identifier in html
+
+
+def test_a_merged_incident_still_leads_to_the_survivor(client):
+    survivor = make_incident(citations=1, status="published")
+    absorbed = make_incident(citations=1, status="published")
+    survivor.merge(absorbed, editor())
+    response = client.get(absorbed.get_absolute_url())
+    assert response.status_code == 301 and response["Location"] == survivor.get_absolute_url()
+
+
+def test_drafts_and_never_published_withdrawals_stay_unknown(client):
+    draft = make_incident(title="Secret draft title")
+    # Withdrawn without ever being published (an import may do that): the public never saw it.
+    hidden = make_incident(title="Never shown title", status="withdrawn")
+    for incident in (draft, hidden):
+        response = client.get(incident.get_absolute_url())
+        assert response.status_code == 404
+        assert incident.title not in response.content.decode()
+
+
+# -- about and methodology, menu, sources --------------------------------------------------------
+
+
+def public_pages():
+    site = make_site(slug="palmyra")
+    monument = make_monument(site=site)
+    actor = make_actor()
+    incident = make_incident(site=site, monuments=[monument], perpetrator=actor, citations=1, status="published")
+    source = incident.citations.get().source
+    return [
+        reverse("archive:home"),
+        reverse("archive:site-list"),
+        reverse("archive:incident-list"),
+        reverse("archive:monument-list"),
+        reverse("archive:source-list"),
+        reverse("archive:actor-list"),
+        reverse("archive:methodology"),
+        *(record.get_absolute_url() for record in (site, monument, actor, source, incident)),
+    ]
+
+
+def test_every_public_page_links_about_sites_and_no_jargon(client):
+    about, sites = reverse("archive:methodology"), reverse("archive:site-list")
+    for url in public_pages():
+        response = client.get(url)
+        assert response.status_code == 200, url
+        html = page_text(response)
+        assert f'href="{about}">About and methodology</a>' in html, url
+        assert f'href="{sites}"' in html, url
+        assert "seed" not in html.lower(), url
+
+
+def test_the_about_page_explains_levels_origins_dates_scope_and_errors(client):
+    html = page_text(client.get(reverse("archive:methodology")))
+    for anchor in ("about", "assessment-levels", "origins", "dates", "scope", "citing", "report-an-error"):
+        assert f'id="{anchor}"' in html, anchor
+    assert "EDTF" in html and "does <strong>not</strong> record" in html
+
+
+def test_the_site_list_names_only_public_sites(client):
+    public = make_site(name="Palmyra", slug="palmyra")
+    make_incident(site=public, citations=1, status="published")
+    hidden = make_site(name="Hidden quarter", slug="hidden")
+    make_incident(site=hidden)  # a draft only
+    html = page_text(client.get(reverse("archive:site-list")))
+    assert "Palmyra" in html and "1 published incident" in html
+    assert "Hidden quarter" not in html
+
+
+def test_a_source_shows_its_original_address_or_says_once_there_is_none(client):
+    with_url = make_citation(
+        incident=make_incident(citations=1, status="published"), source=make_source(url="https://example.org/a")
+    ).source
+    html = page_text(client.get(with_url.get_absolute_url()))
+    assert '<a href="https://example.org/a" rel="external noopener">https://example.org/a</a>' in html
+    without = make_incident(citations=1, status="published").citations.get().source
+    html = page_text(client.get(without.get_absolute_url()))
+    assert html.count("No address recorded") == 1
+    assert "read it at the original" not in html
+    footer = html[html.index('class="site-footer"') :]
+    assert "links to the original where its address is recorded" in footer
+
+
+# -- dates, quotes, glosses ----------------------------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    "first, last, text",
+    [
+        ((2016, 12, 10), (2016, 12, 11), "10–11 December 2016"),
+        ((2017, 2, 28), (2017, 3, 2), "28 February – 2 March 2017"),
+        ((2016, 12, 30), (2017, 1, 2), "30 December 2016 – 2 January 2017"),
+        ((2016, 3, 24), (2016, 3, 24), "24 March 2016"),
+    ],
+)
+def test_day_ranges_are_written_compactly(first, last, text):
+    assert say_days(datetime.date(*first), datetime.date(*last)) == text
+
+
+@pytest.mark.parametrize(
+    "edtf, text",
+    [
+        ("2016-12-10/2016-12-11", "10–11 December 2016"),
+        ("2015-05/2016-03", "May 2015 – March 2016"),
+        ("2015-05/2015-08", "May – August 2015"),
+        ("2017-02-28/2017-03-02", "28 February – 2 March 2017"),
+        ("../2016-03-24", "by 24 March 2016"),
+    ],
+)
+def test_incident_dates_are_written_compactly(edtf, text):
+    assert parse_when(edtf).text == text
+
+
+@pytest.mark.parametrize(
+    "quote, shown",
+    [
+        ("destroyed the temple", "“destroyed the temple”"),
+        (
+            "“The army is 300 metres from the entrance,” a source said",
+            "“The army is 300 metres from the entrance,” a source said",
+        ),
+        ('"Embrace death for Aleppo" was one.', '"Embrace death for Aleppo" was one.'),
+        ("", ""),
+    ],
+)
+def test_quotes_get_one_pair_of_quotation_marks(quote, shown):
+    assert quoted(quote) == shown
+
+
+def test_a_quote_that_opens_with_a_quotation_mark_is_not_doubled_on_the_page(client):
+    incident = make_incident(citations=0)
+    source = make_source(received_text="Intro.\n“The army is near,” a source said.\n")
+    make_citation(incident=incident, source=source, quote="“The army is near,” a source said")
+    incident.publish(None)
+    html = page_text(client.get(incident.get_absolute_url()))
+    assert "<p>“The army is near,” a source said</p>" in html
+    assert "““" not in html
+
+
+def test_the_curators_gloss_is_outside_the_sources_words(client):
+    incident = make_incident(
+        citations=1, status="published", date_wording="“last year” (after seizing the city in May 2015)"
+    )
+    html = page_text(client.get(incident.get_absolute_url()))
+    assert "“last year” (after seizing the city in May 2015)" in html
+    assert "“last year (after" not in html and "““" not in html and "”)”" not in html
+
+
+def test_a_reversed_date_range_is_answered_with_a_message(client):
+    make_incident(citations=1, status="published", occurred="2016-03-24")
+    response = client.get(reverse("archive:incident-list"), {"date_from": "2016-12-31", "date_to": "2016-01-01"})
+    assert response.status_code == 400
+    message = "“To” (2016-01-01) is before “From” (2016-12-31): swap them, or leave one empty."
+    assert message in page_text(response)
+    download = client.get(
+        reverse("archive:incident-download", args=["csv"]), {"date_from": "2016-12-31", "date_to": "2016-01-01"}
+    )
+    assert download.status_code == 400 and message in download.content.decode()
+    ordered = client.get(reverse("archive:incident-list"), {"date_from": "2016-01-01", "date_to": "2016-12-31"})
+    assert ordered.status_code == 200 and "1 incident;" in page_text(ordered)
+
+
+def test_the_incident_list_shows_identifiers(client):
+    incident = make_incident(site=make_site(slug="aleppo"), citations=1, status="published")
+    html = page_text(client.get(reverse("archive:incident-list")))
+    assert f'<span class="identifier">{incident.identifier}</span>' in html and incident.identifier == "ALP-0001"
+
+
+@pytest.mark.django_db(transaction=True)
+def test_two_curators_saving_at_once_get_different_numbers():
+    """Each save takes its number in its own transaction; on PostgreSQL the second waits on the
+    counter's row until the first commits, then takes the next number (SQLite: one writer at a time)."""
+    if connection.vendor != "postgresql":
+        pytest.skip("concurrent transactions: PostgreSQL")
+    site = make_site(slug="palmyra")
+    make_incident(site=site)
+    barrier, numbers, errors = threading.Barrier(2), [], []
+
+    def save(n):
+        try:
+            with transaction.atomic():
+                barrier.wait(timeout=10)
+                incident = Incident.objects.create(slug=f"at-once-{n}", title="T", kind="damage", site=site)
+                time.sleep(0.2)  # hold the transaction open: the other save must wait, not collide
+            numbers.append(incident.identifier_number)
+        except Exception as error:  # reported below, with the thread's error
+            errors.append(error)
+        finally:
+            connections.close_all()
+
+    threads = [threading.Thread(target=save, args=(n,)) for n in range(2)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+    assert not errors and sorted(numbers) == [2, 3]

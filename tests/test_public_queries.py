@@ -42,7 +42,8 @@ def build(count):
     return {"monument": monuments[1], "actor": actors[0], "source": sources[0], "incident": "i001"}
 
 
-# Bounds, with the queries they allow.
+# Bounds, with the queries they allow. Each record page also reads when it was last updated (its
+# newest public history row: archive.citing.last_updated), one query more.
 PAGES = [
     # version fingerprint (3), counts (2), monuments + actors counts (2), latest + their monuments and
     # actors (3), located monuments with condition (1), month counts, changes of control + their actors,
@@ -50,7 +51,7 @@ PAGES = [
     ("/", 16),
     # site, version (3), monuments with condition (1), count (1), timeline (4), the actors holding
     # any site, whose colours every chart shares (1)
-    ("/sites/palmyra/", 11),
+    ("/sites/palmyra/", 12),
     # site, located monuments with condition
     ("/sites/palmyra/plan.svg", 2),
     # version (3), month counts, changes of control + their actors, the incidents not drawn (4), the
@@ -67,19 +68,19 @@ PAGES = [
     ("/monuments/", 4),
     # monument, the page's keys, rows, their monuments, their actors, their citations, their figures,
     # the citations contradicting them, version (3), count, images
-    ("/monuments/m1/", 13),
+    ("/monuments/m1/", 14),
     # incident with counts, its actors, its monuments with condition, citations with sources, their
     # figures, the citations contradicting them, images, the figures table
-    ("/incidents/i001/", 8),
+    ("/incidents/i001/", 9),
     # the page's keys, rows with their counts, version (3), count
     ("/sources/", 6),
     # source, its published citations with their incidents
-    ("/sources/s0/", 2),
+    ("/sources/s0/", 3),
     # rows, capped count
     ("/actors/", 2),
     # actor, the page's keys, rows, their monuments, their actors, version (3), count, whether it is
     # a perpetrator (for the link to the filtered list)
-    ("/actors/a0/", 10),
+    ("/actors/a0/", 11),
 ]
 
 

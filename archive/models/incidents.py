@@ -107,6 +107,13 @@ class IncidentQuerySet(models.QuerySet):
         """What the public may see: published incidents. Every public view and download starts here."""
         return self.published()
 
+    def withdrawn_from_public(self):
+        """Incidents once published (their history has a published version), then withdrawn and not
+        merged: their address answers 410 with a notice. One withdrawn before it was ever published
+        stays unknown to the public."""
+        was_published = Incident.history.model.objects.filter(id=OuterRef("pk"), status=Status.PUBLISHED)
+        return self.filter(models.Exists(was_published), status=Status.WITHDRAWN, merged_into__isnull=True)
+
     def dated(self):
         """Incidents whose sources give both ends of when they happened: what a timeline may draw.
         The others (undated, or with an open end) are shown apart, never at an invented date."""

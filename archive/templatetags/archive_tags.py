@@ -6,6 +6,7 @@ from django import template
 from django.utils.html import format_html, format_html_join
 from django.utils.safestring import mark_safe
 
+from ..dates import say_day
 from ..models import Condition, DatePrecision
 from ..views.when import incident_when
 
@@ -20,7 +21,7 @@ def _format(day, precision):
         return f"{day.year}"
     if precision == DatePrecision.MONTH:
         return f"{day:%B %Y}"
-    return f"{day.day} {day:%B %Y}"
+    return say_day(day)
 
 
 @register.filter

@@ -7,15 +7,18 @@ Every view answers GET and HEAD only.
 
 from urllib.parse import urlencode
 
+from django.conf import settings
 from django.core.exceptions import BadRequest
 from django.db.models import Count, OuterRef, Prefetch, Subquery
 from django.db.models.functions import Coalesce
 from django.http import Http404, HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.template.loader import render_to_string
+from django.utils import timezone
 from django.views.decorators.http import require_safe
 
 from .. import charts, plans
+from ..citing import ARCHIVE_NAME, how_to_cite, last_updated
 from ..filters import IncidentFilter
 from ..models import (
     Actor,
@@ -158,6 +161,22 @@ def home(request):
 
 
 @require_safe
+def site_list(request):
+    """The places the record covers, with how many published incidents each has."""
+    published = Incident.objects.public().filter(site=OuterRef("pk")).order_by().values("site")
+    sites = (
+        Site.objects.public()
+        .select_related("parent")
+        .annotate(incident_count=Coalesce(Subquery(published.annotate(n=Count("pk")).values("n")), 0))
+    )
+    sites = list(sites.order_by("name"))
+    shown = {site.pk for site in sites}
+    for site in sites:  # a parent the public cannot see is not named
+        site.public_parent = site.parent if site.parent_id in shown else None
+    return render(request, "archive/site_list.html", {"sites": sites})
+
+
+@require_safe
 def site_detail(request, slug):
     site = get_object_or_404(Site.objects.public(), slug=slug)
     version = data_version()
@@ -168,6 +187,7 @@ def site_detail(request, slug):
     )
     context = {
         "site": site,
+        "last_updated": last_updated(site),
         "monuments": monuments,
         "plan": plans.site_plan(located, site),
         "timeline": _timeline(version, site),
@@ -222,7 +242,12 @@ def monument_detail(request, slug):
         prepare=_incidents_with_citations,
         count_key=f"monument:{monument.pk}",
     )
-    context = {"monument": monument, "page": page, "images": Image.objects.public().filter(monument=monument)}
+    context = {
+        "monument": monument,
+        "page": page,
+        "images": Image.objects.public().filter(monument=monument),
+        "last_updated": last_updated(monument),
+    }
     return render(request, "archive/monument_detail.html", context)
 
 
@@ -275,11 +300,21 @@ def incident_detail(request, slug):
     if incident is None:
         # A merged incident's address leads to the one it was merged into (the slug is kept).
         survivor = _merged_survivor(slug)
-        if survivor is None:
+        if survivor is not None:
+            return redirect(survivor.get_absolute_url(), permanent=True)
+        # One the public saw and that was withdrawn: gone, and the notice says when and why.
+        withdrawn = Incident.objects.withdrawn_from_public().filter(slug=slug).first()
+        if withdrawn is None:
             raise Http404("No such incident.")
-        return redirect(survivor.get_absolute_url(), permanent=True)
+        return render(request, "archive/incident_withdrawn.html", {"incident": withdrawn}, status=410)
+    updated = last_updated(incident)
+    permanent_url = request.build_absolute_uri(incident.get_absolute_url())
     context = {
         "incident": incident,
+        "last_updated": updated,
+        "permanent_url": permanent_url,
+        "archive_name": ARCHIVE_NAME,
+        "how_to_cite": how_to_cite(incident, permanent_url, updated, timezone.localdate()),
         "monuments": Monument.objects.public().with_condition().filter(incidents=incident).order_by("name"),
         "citations": _citation_cards(Citation.objects.public().filter(incident=incident)).order_by(
             "source__published_on", "position_start"
@@ -328,6 +363,7 @@ def source_detail(request, slug):
     citations = Citation.objects.public().filter(source=source).select_related("incident").order_by("position_start")
     context = {
         "source": source,
+        "last_updated": last_updated(source),
         "citations": citations,
         "show_full_text": request.user.is_active and request.user.is_staff,
     }
@@ -347,7 +383,7 @@ def actor_detail(request, slug):
     page = _page(_incident_paginator(), incidents, request, prepare=_incident_rows, count_key=f"actor:{actor.pk}")
     # The incident list's filter names perpetrators only: link to it when the actor is one.
     is_perpetrator = incidents.with_perpetrator(actor).exists() if page.count else False
-    context = {"actor": actor, "page": page, "is_perpetrator": is_perpetrator}
+    context = {"actor": actor, "page": page, "is_perpetrator": is_perpetrator, "last_updated": last_updated(actor)}
     return render(request, "archive/actor_detail.html", context)
 
 
@@ -357,6 +393,9 @@ def methodology(request):
     from ..models.assessment import RULES
 
     context = {
+        "archive_name": ARCHIVE_NAME,
+        # Where readers report errors: ARCHIVE_CONTACT_EMAIL when the installation sets one.
+        "contact_email": getattr(settings, "ARCHIVE_CONTACT_EMAIL", ""),
         "rules": [(Assessment(level).label, level, text) for level, text in RULES],
         "presentations": Presentation.choices,
         "roles": [(role.value, role.label, ROLE_MEANINGS[role]) for role in ActorRole],
