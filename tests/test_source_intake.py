@@ -380,11 +380,10 @@ def test_a_source_added_from_a_file_round_trips_byte_identically_also_after_a_sp
 
 @pytest.mark.django_db(transaction=True)
 def test_migration_0010_keeps_every_source_and_gives_it_no_original():
-    from django.db import connection
 
     from archive.boilerplate import reading_text
     from archive.models.sources import sha256_of
-    from tests.migrating import migrate, migrate_to_latest
+    from tests.migrating import assert_cited_text_trigger_kept, migrate, migrate_to_latest
 
     old = migrate([("archive", "0009_incident_merged_into")])
     try:
@@ -402,9 +401,6 @@ def test_migration_0010_keeps_every_source_and_gives_it_no_original():
             (None, "", ""),
         )
         assert source.original_size is None
-        if connection.vendor == "sqlite":
-            with connection.cursor() as cursor:
-                cursor.execute("SELECT name FROM sqlite_master WHERE type = 'trigger' AND tbl_name = 'archive_source'")
-                assert [row[0] for row in cursor.fetchall()] == ["archive_source_cited_text_immutable"]
+        assert_cited_text_trigger_kept()
     finally:
         migrate_to_latest()
