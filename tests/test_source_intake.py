@@ -355,14 +355,20 @@ def test_fixity_notices_a_changed_original(tmp_path, media):
 # -- the CSV round trip of a source added from a file --------------------------------------------------
 
 
-def test_a_source_added_from_a_file_round_trips_byte_identically_also_after_a_spreadsheet_resave(tmp_path, media):
+def test_sources_added_from_files_round_trip_byte_identically_also_after_a_spreadsheet_resave(
+    client, curator, tmp_path, media, django_capture_on_commit_callbacks
+):
     from archive.importexport.csvfile import read_csv
     from archive.importexport.engine import import_tables
 
-    path = tmp_path / "palmyra.html"
-    path.write_bytes(news_page())
-    add_source(str(path), stdout=StringIO())
-    before = Source.objects.values_list("slug", "sha256", "received_text").get()
+    with django_capture_on_commit_callbacks(execute=True):  # one through the admin…
+        assert add_from_file(client, news_page()).status_code == 302
+    path = tmp_path / "report.pdf"  # …one from the command line
+    path.write_bytes(article_pdf(seed_file="004_5aee65c7423a5a45.txt", title="Palmyra retaken"))
+    add_source(str(path), "--publisher", "ABC News (Australia)", "--origin", "Reuters/AP", stdout=StringIO())
+    fields = ("slug", "sha256", "received_text", "title", "publisher", "origin", "url", "published_on")
+    before = sorted(Source.objects.values_list(*fields))
+    assert len(before) == 2
     call_command("export_archive", str(tmp_path / "first"), stdout=StringIO())
     exported = (tmp_path / "first" / "sources.csv").read_bytes()
     resaved = exported.replace(b"\r\n", b"\n").replace(b"\n", b"\r\n")  # a spreadsheet's line ends
@@ -370,7 +376,7 @@ def test_a_source_added_from_a_file_round_trips_byte_identically_also_after_a_sp
     Source.objects.all().delete()
     report = import_tables({"sources": read_csv("sources.csv", resaved)})
     assert report.problems == []
-    assert Source.objects.values_list("slug", "sha256", "received_text").get() == before
+    assert sorted(Source.objects.values_list(*fields)) == before
     call_command("export_archive", str(tmp_path / "second"), stdout=StringIO())
     assert (tmp_path / "second" / "sources.csv").read_bytes() == exported
 
