@@ -137,6 +137,11 @@ if DATABASE_URL:
     DATABASES = {"default": dj_database_url.parse(DATABASE_URL, conn_max_age=60)}
     if DATABASES["default"]["ENGINE"] == "django.db.backends.sqlite3":
         DATABASES["default"].setdefault("OPTIONS", {}).update(SQLITE_OPTIONS)
+    elif DATABASES["default"]["ENGINE"] == "django.db.backends.postgresql":
+        # No JIT: a query over a large table passes jit_above_cost on its estimate and spends
+        # 0.4-0.8 s compiling, while the archive's queries (index look-ups, LIMITed pages) run in
+        # milliseconds; JIT pays only for long analytical scans, which the archive does not run.
+        DATABASES["default"].setdefault("OPTIONS", {})["options"] = "-c jit=off"
 else:
     DATABASES = {
         "default": {

@@ -241,7 +241,7 @@ def v2_folder(tmp_path, incidents=V2_INCIDENTS, **extra):
     return write_folder(tmp_path / "v2", files, version=2)
 
 
-def test_a_v2_folder_is_converted_and_exports_as_v3(tmp_path):
+def test_a_v2_folder_is_converted_and_exports_as_the_current_version(tmp_path):
     output = import_folder(v2_folder(tmp_path))
     assert "Imported 5 file(s)" in output
     occurred = dict(Incident.objects.values_list("slug", "occurred"))
@@ -255,7 +255,7 @@ def test_a_v2_folder_is_converted_and_exports_as_v3(tmp_path):
 
     call_command("export_archive", str(tmp_path / "v3"), stdout=StringIO())
     manifest = json.loads((tmp_path / "v3" / "manifest.json").read_text(encoding="utf-8"))
-    assert manifest["version"] == 3
+    assert manifest["version"] == 4
     header = (tmp_path / "v3" / "incidents.csv").read_text(encoding="utf-8").splitlines()[0]
     assert "occurred," in header and "perpetrator" not in header and "date_precision" not in header
     assert (tmp_path / "v3" / "incident_actors.csv").read_text(encoding="utf-8").splitlines() == [
@@ -311,9 +311,9 @@ def test_v2_columns_beside_what_replaced_them_are_refused(tmp_path):
 
 
 def test_a_folder_of_a_newer_format_is_refused(tmp_path):
-    folder = write_folder(tmp_path / "v4", {"sites.csv": SITES}, version=4)
+    folder = write_folder(tmp_path / "v5", {"sites.csv": SITES}, version=5)
     assert refused(folder) == [
-        "manifest.json: the files are of format version 4, newer than this archive reads (3); import them with a "
+        "manifest.json: the files are of format version 5, newer than this archive reads (4); import them with a "
         "newer version of the archive."
     ]
 

@@ -18,10 +18,13 @@ from simple_history.admin import SimpleHistoryAdmin
 
 from ..importexport.resources import CitationResource, IncidentActorResource, IncidentResource
 from ..models import ActorRole, Citation, Figure, Incident, IncidentActor, ProposedChange, ReviewState, Status
+from ..models.assessment import origin_count_expression
 from ..models.incidents import NEEDS_ACTOR, can_publish, check_keeps_citation
 from ..models.review import CITATION_FIELDS, needs_review
+from .changelists import ScalableChangeListMixin, set_page_figures
 from .images import CleansImagesMixin, IncidentImageInline
 from .mixins import AdminModelForm, CurationAdminMixin
+from .search import FullTextSearchMixin
 
 PUBLICATION_FIELDS = [
     "status",
@@ -264,16 +267,22 @@ class CitationInline(admin.StackedInline):
 
 
 @admin.register(Citation)
-class CitationAdmin(CurationAdminMixin, ImportExportModelAdmin, SimpleHistoryAdmin):
+class CitationAdmin(
+    FullTextSearchMixin, ScalableChangeListMixin, CurationAdminMixin, ImportExportModelAdmin, SimpleHistoryAdmin
+):
     resource_classes = [CitationResource]
     form = CitationForm
     list_display = ["quote_excerpt", "incident", "source", "claimant", "evidence_kind", "stance"]
     list_filter = ["stance", "presentation", "names_monument", "evidence_kind", "incident__status", "source__origin"]
-    search_fields = ["quote", "claimant", "note", "incident__title", "source__title"]
-    date_hierarchy = "source__published_on"
+    search_fields = ["quote", "claimant", "note", "incident__title", "source__title"]  # autocomplete only
+    # The search box finds the citations of the incidents the full-text index finds (admin/search.py).
+    search_incident = "incident"
+    search_exact = ["slug"]
+    # No date hierarchy: it would truncate every citation's source date (a join over all rows).
     autocomplete_fields = ["incident", "source", "contradicts"]
     list_select_related = ["incident", "source"]
-    ordering = ["-created_at"]
+    # Newest first by the primary key (its index), not by created_at (none).
+    ordering = ["-pk"]
     readonly_fields = ["anchor", "created_at"]
     fields = [
         "incident", "source", "quote", "anchor", "claimant", "evidence_kind", "presentation", "names_monument",
@@ -429,13 +438,14 @@ class CitationsFilter(admin.SimpleListFilter):
         ]
 
     def queryset(self, request, queryset):
-        # `citation_count` and `origin_count` come from Incident.objects.with_counts().
+        # The counts are filtered on, not selected (alias): the page's own are fetched for its rows.
+        citations = Citation.objects.filter(incident=OuterRef("pk")).order_by()
         if self.value() == "none":
-            return queryset.filter(citation_count=0)
+            return queryset.filter(~Exists(citations))
         if self.value() == "single":
-            return queryset.filter(origin_count=1)
+            return queryset.alias(origins=origin_count_expression(citations)).filter(origins=1)
         if self.value() == "several":
-            return queryset.filter(origin_count__gte=2)
+            return queryset.alias(origins=origin_count_expression(citations)).filter(origins__gte=2)
         return queryset
 
 
@@ -476,19 +486,27 @@ class WithdrawForm(forms.Form):
 
 
 @admin.register(Incident)
-class IncidentAdmin(CleansImagesMixin, CurationAdminMixin, ImportExportModelAdmin, SimpleHistoryAdmin):
+class IncidentAdmin(
+    FullTextSearchMixin,
+    ScalableChangeListMixin,
+    CleansImagesMixin,
+    CurationAdminMixin,
+    ImportExportModelAdmin,
+    SimpleHistoryAdmin,
+):
     resource_classes = [IncidentResource]
     form = IncidentForm
+    # The columns a curator scans first come first: at 1366 px they are on screen, the rest scroll.
     list_display = [
         "title",
+        "status",
+        "citation_count",
+        "origin_count",
+        "assessment",
         "kind",
         "when",
         "monument_names",
         "actor_names",
-        "assessment",
-        "status",
-        "citation_count",
-        "origin_count",
     ]
     list_filter = [
         "status",
@@ -498,8 +516,9 @@ class IncidentAdmin(CleansImagesMixin, CurationAdminMixin, ImportExportModelAdmi
         ReviewFilter,
         WhenFilter,
         "site",
-        ("actors", admin.RelatedOnlyFieldListFilter),
-        ("monuments", admin.RelatedOnlyFieldListFilter),
+        # All actors and monuments, not only those used ("RelatedOnly" reads every incident's links).
+        "actors",
+        "monuments",
     ]
     search_fields = [
         "title",
@@ -515,11 +534,13 @@ class IncidentAdmin(CleansImagesMixin, CurationAdminMixin, ImportExportModelAdmi
         "actors__aliases",
         "citations__quote",
         "citations__claimant",
-    ]
+    ]  # for the autocomplete widgets; the search box goes through the full-text index (admin/search.py)
+    search_exact = ["slug"]
     # No date hierarchy: it would draw the stored bounds, which an undated incident does not have.
     autocomplete_fields = ["site", "monuments"]
     list_select_related = ["site"]
-    ordering = ["-occurred_from", "slug"]
+    # Newest records first, through the primary key: no index serves a date order over every row.
+    ordering = ["-pk"]
     prepopulated_fields = {"slug": ["title"]}
     readonly_fields = ["publication", "derived_assessment", "created_at", "updated_at"]
     inlines = [ActorInline, CitationInline, IncidentImageInline]
@@ -529,7 +550,10 @@ class IncidentAdmin(CleansImagesMixin, CurationAdminMixin, ImportExportModelAdmi
 
     def get_queryset(self, request):
         actors = Prefetch("actor_links", IncidentActor.objects.select_related("actor"))
-        return super().get_queryset(request).with_counts().prefetch_related("monuments", actors)
+        return super().get_queryset(request).prefetch_related("monuments", actors)
+
+    def annotate_page(self, rows):
+        set_page_figures(rows, Incident.objects.with_counts(), ["citation_count", "origin_count"])
 
     def has_publish_permission(self, request):
         return can_publish(request.user)
@@ -595,11 +619,12 @@ class IncidentAdmin(CleansImagesMixin, CurationAdminMixin, ImportExportModelAdmi
     def monument_names(self, incident):
         return ", ".join(monument.name for monument in incident.monuments.all()) or "—"
 
-    @admin.display(description="citations", ordering="citation_count")
+    # Not sortable: sorting by a count computes it for every incident.
+    @admin.display(description="citations")
     def citation_count(self, incident):
         return incident.citation_count
 
-    @admin.display(description="independent origins", ordering="origin_count")
+    @admin.display(description="origins")
     def origin_count(self, incident):
         return incident.origin_count
 

@@ -20,8 +20,10 @@ from ..mentions import ACTOR, MONUMENT, SITE, mentions_in, suggest_kind
 from ..models import Actor, Citation, Incident, Monument, Site, Source
 from ..models.sources import sha256_of
 from ..originals import KIND_OF_FILE
+from .changelists import ScalableChangeListMixin, set_page_figures
 from .intake import SourceIntakeAdminMixin
 from .mixins import AdminModelForm, CurationAdminMixin, ReadOnlyInlineMixin, count_of
+from .search import SourceSearchMixin
 
 # Incidents offered per passage (monument, site or actor) for "cite it for an existing incident".
 EXISTING_INCIDENTS_SHOWN = 6
@@ -200,7 +202,14 @@ class SourceAdminForm(AdminModelForm):
 
 
 @admin.register(Source)
-class SourceAdmin(SourceIntakeAdminMixin, CurationAdminMixin, ImportExportModelAdmin, SimpleHistoryAdmin):
+class SourceAdmin(
+    SourceSearchMixin,
+    ScalableChangeListMixin,
+    SourceIntakeAdminMixin,
+    CurationAdminMixin,
+    ImportExportModelAdmin,
+    SimpleHistoryAdmin,
+):
     form = SourceAdminForm
     change_list_template = "admin/archive/source/change_list.html"  # + "Add from a file"
     resource_classes = [SourceResource]
@@ -216,9 +225,10 @@ class SourceAdmin(SourceIntakeAdminMixin, CurationAdminMixin, ImportExportModelA
         "incident_count",
     ]
     list_filter = ["origin", "publisher", "kind", "language", "date_precision", "resemblance"]
+    # The autocomplete widgets' search; the search box's is SourceSearchMixin's (no received_text scan).
     search_fields = ["title", "slug", "publisher", "origin", "byline", "url", "received_text"]
-    date_hierarchy = "published_on"
-    ordering = ["-published_on", "title"]
+    # No date hierarchy: it truncates every source's date. The order is archive_source_date_idx's.
+    ordering = ["-published_on", "-title"]
     prepopulated_fields = {"slug": ["title"]}
     inlines = [CitingIncidentsInline]
     fieldsets = [
@@ -249,7 +259,10 @@ class SourceAdmin(SourceIntakeAdminMixin, CurationAdminMixin, ImportExportModelA
         ),
     ]
 
-    def get_queryset(self, request):
+    def annotate_page(self, rows):
+        set_page_figures(rows, self.with_figures(Source.objects.all()), ["citation_count", "incident_count"])
+
+    def with_figures(self, queryset):
         incidents = (
             Citation.objects.filter(source=OuterRef("pk"))
             .order_by()
@@ -257,13 +270,9 @@ class SourceAdmin(SourceIntakeAdminMixin, CurationAdminMixin, ImportExportModelA
             .annotate(n=Count("incident", distinct=True))
             .values("n")
         )
-        return (
-            super()
-            .get_queryset(request)
-            .annotate(
-                citation_count=count_of(Citation.objects, "source"),
-                incident_count=Coalesce(Subquery(incidents), 0),
-            )
+        return queryset.annotate(
+            citation_count=count_of(Citation.objects, "source"),
+            incident_count=Coalesce(Subquery(incidents), 0),
         )
 
     def get_readonly_fields(self, request, obj=None):
@@ -322,11 +331,12 @@ class SourceAdmin(SourceIntakeAdminMixin, CurationAdminMixin, ImportExportModelA
         for warning in getattr(result, "archive_warnings", ()):
             messages.warning(request, warning)
 
-    @admin.display(description="citations", ordering="citation_count")
+    # Not sortable: sorting by a count computes it for every source.
+    @admin.display(description="citations")
     def citation_count(self, source):
         return source.citation_count
 
-    @admin.display(description="incidents", ordering="incident_count")
+    @admin.display(description="incidents")
     def incident_count(self, source):
         return source.incident_count
 

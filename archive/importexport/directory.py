@@ -25,7 +25,7 @@ FORMAT = "heritage-archive-csv"
 # 3: incident_actors.csv (an incident's actors with their roles) instead of incidents.csv's
 # perpetrator; incidents.csv's `occurred` (EDTF) instead of occurred_from, occurred_to and
 # date_precision. A v2 folder still imports: its incidents.csv is converted (see the engine).
-FORMAT_VERSION = 3
+FORMAT_VERSION = 4
 EXPORT_CHUNK = 2000
 
 

@@ -44,7 +44,9 @@ from django.db.models.fields.files import FieldFile
 from django.utils import timezone
 from simple_history.utils import bulk_create_with_history, bulk_update_with_history
 
-from ..models import ActorRole, Incident, Source
+from .. import search
+from ..models import ActorRole, Incident, Site, Source
+from ..models.identifiers import reserve_numbers
 from ..models.incidents import NEEDS_ACTOR, NEEDS_CITATION, can_publish, check_published_keep_citations
 from .csvfile import CSVFile, CSVFileError, CSVTable
 from .rules import NEW, UNCHANGED, UPDATE, TableRules, chunks
@@ -338,6 +340,10 @@ class _Import(TableRules):
         self.written: dict[str, dict[str, int]] = {table.key: {} for table in TABLES}
         self.broken: set[str] = set()
         self.assess: set[int] = set()  # incidents whose assessment is derived again after writing
+        # Incidents whose search documents are rebuilt after writing (bulk writes send no signals),
+        # and the sites, monuments and actors updated (their names may have changed).
+        self.search_ids: set[int] = set()
+        self.renamed: dict[str, set[int]] = {}
         self.stored_monuments: dict[int, set[int]] | None = None
         self.stored_monument_slugs: dict[int, list[str]] = {}
         self.spool = _Spool()
@@ -405,6 +411,7 @@ class _Import(TableRules):
                         self.write(plan, self.spool.load(offset))
                     bar.update(plan.report.rows)
                 self.refresh_assessments()
+                self.reindex_search()
                 self.store_sketches()
                 self.check_published(plans)
                 if self.problems or self.dry_run:
@@ -437,6 +444,20 @@ class _Import(TableRules):
         ids = sorted(self.assess)
         for chunk in chunks(ids, 1000):
             Incident.objects.filter(pk__in=chunk).refresh_assessments()
+
+    def reindex_search(self) -> None:
+        """Rebuild the search documents (archive.search) of the incidents this import wrote, whose
+        citations or actors it wrote, or whose site, monuments or actors it updated."""
+        ids = set(self.search_ids)
+        for key, relation in (("sites", "site"), ("monuments", "monuments"), ("actors", "actor_links__actor")):
+            for chunk in chunks(sorted(self.renamed.get(key, ()))):
+                referring = Incident._base_manager.filter(**{f"{relation}__in": chunk}).values_list("pk", flat=True)
+                ids.update(referring)
+        search.reindex(ids)
+
+    def note_for_search(self, key: str, incident_ids: Iterable[int]) -> None:
+        if key in SEARCHED_TABLES:
+            self.search_ids.update(incident_ids)
 
     def problem(self, plan: _Plan, line: int | None, column: str | None, message: str) -> None:
         self.problems.append(Problem(plan.problem_file, line, plan.renames.get(column, column), message))
@@ -805,7 +826,11 @@ class _Import(TableRules):
                 )
             if key in self.referred and plan.table.natural_key == ("slug",):
                 self.written[key].update((obj.slug, obj.pk) for obj in new)
+            self.note_for_search(key, (obj.pk if key == "incidents" else obj.incident_id for obj in new))
         changed = self.instances(plan, changed_records, stored=True)
+        self.note_for_search(key, (obj.pk if key == "incidents" else obj.incident_id for obj in changed))
+        if key in ("sites", "monuments", "actors"):
+            self.renamed.setdefault(key, set()).update(obj.pk for obj in changed)
         self.check_versions(plan, changed_records, changed)
         if key == "incidents":
             self.assess.update(obj.pk for obj in changed)
@@ -870,7 +895,12 @@ class _Import(TableRules):
             if monuments:
                 stored = written["monuments"]
                 links += [(pk, key if isinstance(key, int) else stored[key]) for key in monuments]
+        if model is Incident:
+            _number_incident_rows(rows, spec, getattr(self, "highest_identifiers", {}))
         _insert(model._meta.db_table, spec.columns, rows)
+        if plan.table.key in SEARCHED_TABLES:
+            column = spec.pk if model is Incident else spec.index["incident_id"]
+            self.note_for_search(plan.table.key, (row[column] for row in rows))
         if plan.table.key == "citations":
             incident = spec.index["incident_id"]
             self.assess.update(row[incident] for row in rows)
@@ -998,6 +1028,10 @@ class _Import(TableRules):
 
 
 TABLES_BY_MODEL_KEY = {table.model: table.key for table in TABLES}
+# Tables whose rows are part of an incident's search document (archive.search), by incident.
+SEARCHED_TABLES = ("incidents", "citations", "incident_actors")
+
+
 # New rows written as plain rows (images go through Image.objects.bulk_create, which cleans files).
 FAST_TABLES = {"sites", "actors", "sources", "monuments", "incidents", "incident_actors", "citations", "figures"}
 
@@ -1119,6 +1153,25 @@ def _reserve_ids(model, count: int, column: str | None = None) -> list[int]:
         row = cursor.fetchone()
     start = max(top, row[0] if row else 0) + 1
     return list(range(start, start + count))
+
+
+def _number_incident_rows(rows: list, spec: _RowSpec, given: dict[str, int]) -> None:
+    """New incidents' rows the file gives no identifier: their site's prefix and fresh numbers
+    (archive.models.identifiers), in the write transaction, as Incident.objects.bulk_create does;
+    above the highest number the file gives under that prefix (`given`), which may come later."""
+    number, prefix, site = (spec.index[name] for name in ("identifier_number", "identifier_prefix", "site_id"))
+    missing = [row for row in rows if row[number] is None]
+    if not missing:
+        return
+    sites = Site.objects.filter(pk__in={row[site] for row in missing}).select_related("parent")
+    prefixes = {obj.pk: obj.identifier_prefix for obj in sites}
+    by_prefix: dict[str, list] = {}
+    for row in missing:
+        row[prefix] = row[prefix] or prefixes[row[site]]
+        by_prefix.setdefault(row[prefix], []).append(row)
+    for name, group in by_prefix.items():
+        for row, value in zip(group, reserve_numbers(name, len(group), above=given.get(name, 0)), strict=True):
+            row[number] = value
 
 
 def _insert(table: str, columns: list[str], rows: list) -> None:

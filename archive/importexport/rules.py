@@ -25,6 +25,7 @@ from ..dates import edtf_of_bounds
 from ..duplicates import url_key
 from ..images import check_stored_image, needs_cleaning
 from ..models import Citation, Figure, Image, Incident, IncidentActor, Site, Source, Stance, Status
+from ..models.identifiers import format_identifier
 from ..models.incidents import (
     CHOOSE_CONTRADICTED,
     NEEDS_REASON,
@@ -218,7 +219,31 @@ class TableRules:
         for chunk in chunks(getattr(self, "sketch_slugs", [])):
             Source.objects.filter(slug__in=chunk).store_sketches()
 
+    def begin_incidents(self, plan) -> None:
+        self.identifiers_in_file: dict[tuple[str, int], tuple[int, str]] = {}
+
+    def finish_incidents(self, plan) -> None:
+        # The numbers the archive gives the file's other new incidents start above these.
+        self.highest_identifiers: dict[str, int] = {}
+        for prefix, number in self.identifiers_in_file:
+            self.highest_identifiers[prefix] = max(number, self.highest_identifiers.get(prefix, 0))
+
     def prepare_incidents(self, plan, rows, existing) -> None:
+        # The stored incidents holding the identifiers this chunk gives (one query per prefix).
+        wanted: dict[str, set[int]] = {}
+        for _line, values in rows:
+            if values.get("identifier"):
+                prefix, number = values["identifier"]
+                wanted.setdefault(prefix, set()).add(number)
+        self.stored_identifiers: dict[tuple[str, int], str] = {}
+        for prefix, numbers in wanted.items():
+            for chunk in chunks(sorted(numbers)):
+                self.stored_identifiers.update(
+                    ((prefix, number), slug)
+                    for number, slug in Incident._base_manager.filter(
+                        identifier_prefix=prefix, identifier_number__in=chunk
+                    ).values_list("identifier_number", "slug")
+                )
         self.stored_monuments: dict[int, set[int]] | None = {}
         self.stored_monument_slugs: dict[int, list[str]] = {}
         if "monuments" not in plan.csv.header and not self.keep_rows:
@@ -280,8 +305,35 @@ class TableRules:
                 if obj.pk is not None and name not in changed:
                     changed.append(name)
 
+    def check_identifier(self, plan, line, obj, values) -> None:
+        """A new incident keeps the identifier the file gives it, unless another incident holds
+        it; a stored incident's identifier never changes (an empty cell keeps it)."""
+        given = values.get("identifier")
+        if given is None:
+            return
+        text = format_identifier(*given)
+        if obj.pk is not None:
+            if (obj.identifier_prefix, obj.identifier_number) != given:
+                self.problem(
+                    plan, line, "identifier",
+                    f"“{text}”: the incident “{obj.slug}” is {obj.identifier}; an identifier never changes "
+                    "(leave the cell empty, or write the stored one).",
+                )  # fmt: skip
+            return
+        holder = self.stored_identifiers.get(given)
+        earlier = self.identifiers_in_file.get(given)
+        if holder is not None and holder != obj.slug:
+            self.problem(plan, line, "identifier", f"“{text}” is the identifier of the stored incident “{holder}”.")
+        elif earlier is not None:
+            message = f"“{text}” is already the identifier of “{earlier[1]}” on line {earlier[0]}."
+            self.problem(plan, line, "identifier", message)
+        else:
+            self.identifiers_in_file[given] = (line, obj.slug)
+            obj.identifier_prefix, obj.identifier_number = given
+
     def check_incidents(self, plan, line, obj, values, changed, original):
         self.set_bounds(plan, line, obj, values, changed)
+        self.check_identifier(plan, line, obj, values)
         if values.get("perpetrator") is not None and self.legacy_actors is not None:
             self.legacy_actors.add(line, obj.slug, values["perpetrator"])
         if obj.status == Status.WITHDRAWN and not (obj.withdrawn_reason or "").strip():

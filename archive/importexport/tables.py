@@ -19,6 +19,7 @@ from django.db.models import Prefetch, Q
 from django.utils import timezone
 
 from ..models import Actor, Citation, DatePrecision, Figure, Image, Incident, IncidentActor, Monument, Site, Source
+from ..models.identifiers import parse_identifier
 
 SLUG = re.compile(r"^[-a-zA-Z0-9_]+\Z")
 SHA256 = re.compile(r"^[0-9a-f]{64}\Z")
@@ -342,6 +343,30 @@ class FilePath(Column):
         return value
 
 
+class IdentifierColumn(Column):
+    """An incident's short identifier (PAL-0007), which is two fields (its prefix and its number).
+    The engine does not set it like other columns: archive.importexport.rules.check_incidents keeps
+    a new incident's identifier from the file (an empty cell: the archive gives one when it writes
+    the row) and refuses a change to a stored incident's."""
+
+    def bind(self, model) -> None:
+        self.field = None
+        self.attname = self.name
+        self.derived = True  # apply() and create() leave it to check_incidents
+
+    def export(self, obj) -> str:
+        return obj.identifier
+
+    def parse(self, raw):
+        value = raw.strip()
+        if not value:
+            return None
+        parsed = parse_identifier(value)
+        if parsed is None:
+            raise CellError(f"“{value}” is not an incident identifier (three letters, a hyphen, a number: PAL-0007).")
+        return parsed
+
+
 class LegacyColumn(Column):
     """A column of format v2 that v3 replaced: read on import and converted (the engine's
     `convert_<table>`), never written. `field` is how its cells are parsed, as v2 parsed them."""
@@ -494,6 +519,7 @@ INCIDENTS = Table(
     Incident,
     [
         Column("slug", required=True),
+        IdentifierColumn("identifier"),
         Column("title", required=True),
         Column("kind", required=True),
         Reference("site", "sites", required=True),

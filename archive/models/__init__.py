@@ -21,6 +21,7 @@ from .images import Image
 from .incidents import Citation, Figure, Incident, IncidentActor
 from .places import Monument, Site
 from .review import ProposedChange, ReviewState
+from .search import IncidentFullText, IncidentSearchDocument
 from .sources import Source
 from .versioning import EditedMeanwhile
 
@@ -40,6 +41,8 @@ __all__ = [
     "Incident",
     "IncidentActor",
     "IncidentKind",
+    "IncidentFullText",
+    "IncidentSearchDocument",
     "Monument",
     "Measure",
     "MonumentKind",

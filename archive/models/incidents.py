@@ -5,6 +5,8 @@ from django.core.exceptions import ValidationError
 from django.db import models, transaction
 from django.db.models import Count, F, OuterRef, Q, Subquery
 from django.db.models.functions import Coalesce
+from django.db.models.signals import pre_save
+from django.dispatch import receiver
 from django.urls import reverse
 from django.utils import timezone
 from simple_history.models import HistoricalRecords
@@ -13,6 +15,7 @@ from ..dates import NO_EARLIER, NO_LATER, parse_when
 from ..quotes import QuoteNotFound, anchor_at, locate
 from .assessment import assess, effective_origin, origin_count_expression
 from .choices import ActorRole, Assessment, EvidenceKind, IncidentKind, Measure, Presentation, Stance, Status
+from .identifiers import assign_identifiers, format_identifier, parse_identifier
 from .versioning import Versioned
 
 # The rules of publication, each written once. The admin, the importer, the commands and the
@@ -83,6 +86,19 @@ LIKELY_DUPLICATES_SHOWN = 5
 
 
 class IncidentQuerySet(models.QuerySet):
+    def bulk_create(self, objs, *args, **kwargs):
+        # bulk_create bypasses save(): the identifiers are given here (one counter update per prefix).
+        objs = list(objs)
+        assign_identifiers(objs)
+        return super().bulk_create(objs, *args, **kwargs)
+
+    def by_identifier(self, text):
+        """The incidents whose identifier is `text` ("PAL-0007"): none when it is not one."""
+        parsed = parse_identifier(text)
+        if parsed is None:
+            return self.none()
+        return self.filter(identifier_prefix=parsed[0], identifier_number=parsed[1])
+
     def published(self):
         return self.filter(status=Status.PUBLISHED)
 
@@ -170,6 +186,13 @@ class IncidentQuerySet(models.QuerySet):
         """Everything but the synthetic rows made for benchmarks."""
         return self.filter(is_synthetic=False)
 
+    def search(self, query):
+        """The incidents the words of `query` find, annotated with `search_rank` (higher: more
+        relevant). The index, the query syntax and the ranking are archive.search's."""
+        from ..search import search
+
+        return search(self, query)
+
     def with_counts(self):
         """Annotate `citation_count` and `origin_count` (independent origins among supporting
         citations: two outlets printing the same wire copy count once), in the database."""
@@ -213,6 +236,14 @@ class IncidentManager(models.Manager.from_queryset(IncidentQuerySet)):
 
 class Incident(Versioned):
     slug = models.SlugField(max_length=120, unique=True)
+    identifier_prefix = models.CharField(
+        max_length=8,
+        editable=False,
+        help_text="Its site's prefix when first saved (PAL, ALP); kept if the site changes.",
+    )
+    identifier_number = models.PositiveIntegerField(
+        editable=False, help_text="Given once from a counter per prefix (archive.models.identifiers); never reused."
+    )
     title = models.CharField(max_length=300)
     kind = models.CharField(max_length=20, choices=IncidentKind)
     site = models.ForeignKey("Site", on_delete=models.PROTECT, related_name="incidents")
@@ -318,6 +349,10 @@ class Incident(Versioned):
                 condition=Q(assessment_override="") | ~Q(override_reason=""),
                 name="%(app_label)s_%(class)s_override_has_reason",
             ),
+            # Its index also answers by_identifier() and the counter's MAX(identifier_number).
+            models.UniqueConstraint(
+                fields=["identifier_prefix", "identifier_number"], name="%(app_label)s_%(class)s_identifier_unique"
+            ),
         ]
         indexes = [
             # Public incident list, timeline and monument pages: published rows in date order.
@@ -336,6 +371,13 @@ class Incident(Versioned):
 
     def natural_key(self):
         return (self.slug,)
+
+    @property
+    def identifier(self):
+        """The short identifier to cite it by, e.g. PAL-0007; "" before its first save."""
+        if self.identifier_number is None:
+            return ""
+        return format_identifier(self.identifier_prefix, self.identifier_number)
 
     @property
     def when(self):
@@ -400,6 +442,8 @@ class Incident(Versioned):
     def save(self, *args, **kwargs):
         self.set_bounds()
         self.assessment, self.assessment_reason = self.derive_assessment()
+        if self.identifier_number is None:
+            assign_identifiers([self])
         super().save(*args, **kwargs)
 
     def derive_assessment(self, citations=None, *, has_monuments=None):
@@ -482,6 +526,14 @@ class Incident(Versioned):
         self.withdrawn_at = timezone.now()
         self.withdrawn_by = user
         self.save()
+
+
+@receiver(pre_save, sender=Incident)
+def identify_raw_incident(sender, instance, raw, **kwargs):
+    """loaddata and restore save raw, bypassing save(): an incident they bring without an
+    identifier gets one here (one brought with its identifier keeps it)."""
+    if raw and instance.identifier_number is None:
+        assign_identifiers([instance])
 
 
 class IncidentActorQuerySet(models.QuerySet):

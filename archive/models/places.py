@@ -8,6 +8,7 @@ from django.urls import reverse
 from simple_history.models import HistoricalRecords
 
 from .choices import Condition, IncidentKind, MonumentKind, SiteKind, UnescoStatus
+from .identifiers import site_prefix
 from .versioning import Versioned
 
 wikidata_validator = RegexValidator(r"^Q[1-9][0-9]*$", "A Wikidata id is a Q followed by digits, e.g. Q5747.")
@@ -166,6 +167,11 @@ class Site(Versioned, Located):
     @property
     def alias_list(self):
         return split_names(self.aliases)
+
+    @property
+    def identifier_prefix(self):
+        """The prefix of the identifiers its incidents get when first saved (PAL, ALP; site_prefix)."""
+        return site_prefix(self.slug, self.parent.slug if self.parent_id else "")
 
 
 class MonumentQuerySet(models.QuerySet):

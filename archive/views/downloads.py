@@ -25,6 +25,7 @@ from ..importexport.escaping import escape_cell
 from ..importexport.tables import format_value
 from ..models import Citation, Incident, IncidentActor, Monument, Site, Source
 from ..models.assessment import claim_origin, corroborating
+from ..models.identifiers import format_identifier
 from .when import precision_of
 
 # Rows per database chunk and per piece of the response (a few hundred kB).
@@ -32,6 +33,7 @@ CHUNK_SIZE = 2000
 
 INCIDENT_COLUMNS = [
     "slug",
+    "identifier",
     "title",
     "kind",
     "site",
@@ -130,8 +132,8 @@ def source_download(request, fmt):
 # them (`_Alongside`): no query per chunk or per row, no list of ids sent back to the database.
 
 INCIDENT_FIELDS = (
-    "pk", "slug", "title", "kind", "site__slug", "victims", "occurred", "occurred_from", "occurred_to",
-    "date_wording", "assessment", "description",
+    "pk", "identifier_prefix", "identifier_number", "slug", "title", "kind", "site__slug", "victims", "occurred",
+    "occurred_from", "occurred_to", "date_wording", "assessment", "description",
 )  # fmt: skip
 SOURCE_FIELDS = (
     "pk", "slug", "title", "publisher", "origin", "byline", "url", "published_on", "date_precision", "language",
@@ -247,8 +249,8 @@ def _incident_records(request, incidents, order, *, fmt):
     for batch in _batches(rows):
         records = []
         for (
-            pk, slug, title, kind, site, victims, occurred, occurred_from, occurred_to, date_wording, assessment,
-            description,
+            pk, prefix, number, slug, title, kind, site, victims, occurred, occurred_from, occurred_to, date_wording,
+            assessment, description,
         ) in batch:  # fmt: skip
             places = sorted(monuments[monument] for _pk, monument in links.take(pk) if monument in monuments)
             counted = counts.take(pk)
@@ -258,10 +260,11 @@ def _incident_records(request, incidents, order, *, fmt):
             earliest = "" if occurred_from == NO_EARLIER else occurred_from.isoformat()
             latest = "" if occurred_to == NO_LATER else occurred_to.isoformat()
             precision = precision_of(occurred)
+            identifier = format_identifier(prefix, number)
             if not passages:
                 records.append(
                     [
-                        slug, title, kind, site, ";".join([monument for monument, _point in places]),
+                        slug, identifier, title, kind, site, ";".join([monument for monument, _point in places]),
                         ";".join(f"{role}:{actor}" for role, actor in roles), victims, occurred, earliest, latest,
                         precision, date_wording, assessment, description, str(n), str(origins), url(slug),
                     ]
@@ -269,6 +272,7 @@ def _incident_records(request, incidents, order, *, fmt):
                 continue
             record = {
                 "slug": slug,
+                "identifier": identifier,
                 "title": title,
                 "kind": kind,
                 "site": site,

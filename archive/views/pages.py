@@ -31,8 +31,9 @@ from ..models import (
     Site,
     Source,
 )
+from ..search import with_snippets
 from .aggregates import cached, data_version
-from .paging import BOUND, DATE, BadCursor, Key, KeysetPaginator
+from .paging import BOUND, DATE, RANK, BadCursor, Key, KeysetPaginator
 
 INCIDENT_PAGE_SIZE = 50
 # What each role means, for the methodology page (every ActorRole must have one).
@@ -219,9 +220,17 @@ def incident_list(request):
         return render(request, "archive/incident_list.html", context, status=400)
     if filterset.is_bound:
         context["filter_query"] = urlencode(filterset.clean_params())
-    paginator = _incident_paginator(descending=filterset.descending)
+    paginator, prepare = _incident_paginator(descending=filterset.descending), _incident_rows
+    if filterset.search_text:
+        # Each result shows where the words were found; best match first unless another order is chosen.
+        def prepare(queryset):
+            return with_snippets(_incident_rows(queryset), filterset.search_text)
+
+        if filterset.ranked:
+            keys = [Key("search_rank", descending=True, parse=RANK), Key("slug")]
+            paginator = KeysetPaginator(keys, size=INCIDENT_PAGE_SIZE)
     context["page"] = _page(
-        paginator, filterset.qs, request, prepare=_incident_rows, count_key=f"incidents:{context['filter_query']}"
+        paginator, filterset.qs, request, prepare=prepare, count_key=f"incidents:{context['filter_query']}"
     )
     return render(request, "archive/incident_list.html", context)
 

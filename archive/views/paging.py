@@ -11,6 +11,7 @@ the edge of the page, or `?page=last`. A malformed cursor is a 400, an unknown `
 """
 
 import datetime
+import math
 from dataclasses import dataclass
 
 from django.db.models import F, Q
@@ -43,6 +44,17 @@ def _parse_date(text):
 
 
 DATE = _parse_date
+
+
+def _parse_rank(text):
+    """A search rank (archive.search): a finite number."""
+    rank = float(text)
+    if not math.isfinite(rank):
+        raise ValueError(text)
+    return rank
+
+
+RANK = _parse_rank
 
 
 @dataclass(frozen=True)

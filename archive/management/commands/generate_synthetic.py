@@ -23,6 +23,7 @@ from django.core.management.base import BaseCommand, CommandError
 from django.db import transaction
 from django.utils import timezone
 
+from archive import search
 from archive.boilerplate import reading_text
 from archive.importexport.engine import analyze
 from archive.models import (
@@ -35,6 +36,7 @@ from archive.models import (
     Incident,
     IncidentActor,
     IncidentKind,
+    IncidentSearchDocument,
     Monument,
     MonumentKind,
     Site,
@@ -107,6 +109,7 @@ def clear():
         count = incidents.count()
         # Plain DELETEs, children first: see the module docstring for why not `.delete()`.
         Citation.objects.filter(incident__is_synthetic=True)._raw_delete(Citation.objects.db)
+        IncidentSearchDocument.objects.filter(incident__is_synthetic=True)._raw_delete(Incident.objects.db)
         IncidentActor.objects.filter(incident__is_synthetic=True)._raw_delete(Incident.objects.db)
         Incident.monuments.through.objects.filter(incident__is_synthetic=True)._raw_delete(Incident.objects.db)
         incidents._raw_delete(Incident.objects.db)
@@ -259,7 +262,9 @@ def generate(incident_count, seed=2015):
         Through.objects.bulk_create(links, batch_size=BATCH)
         IncidentActor.objects.bulk_create(roles, batch_size=BATCH)
         Citation.objects.bulk_create(citations, batch_size=BATCH)
-    analyze([Site, Monument, Actor, Source, Incident, IncidentActor, Citation])
+        search.reindex(ids.values())  # bulk_create sends no signal: the search documents, in batches
+    search.optimise()
+    analyze([Site, Monument, Actor, Source, Incident, IncidentActor, Citation, IncidentSearchDocument])
     return {"incidents": len(incidents), "citations": len(citations), "sources": len(sources)}
 
 
