@@ -45,7 +45,12 @@ serve: $(INSTALLED)
 	@echo "Serving the archive with DEBUG off on http://$(HOST):$(PORT)/ (gunicorn, heritage/gunicorn.conf.py)"
 	exec $(PY) -m gunicorn -c heritage/gunicorn.conf.py --bind $(HOST):$(PORT)
 
-test: $(INSTALLED)
+# axe-core, the accessibility engine the browser tests run in chromium (package.json; test only).
+AXE := node_modules/axe-core/axe.min.js
+$(AXE): package.json package-lock.json
+	npm ci --no-audit --no-fund --loglevel=error
+
+test: $(INSTALLED) $(AXE)
 	$(PY) -m pytest $(PYTEST_ARGS)
 
 lint: $(INSTALLED)

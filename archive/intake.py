@@ -480,21 +480,7 @@ def _from_pdf(data: bytes, name: str) -> Extracted:
             code="no_text",
         )
     received = normalise_received_text("\n\n".join(page for page in pages if page) + "\n")
-    return Extracted(
-        media_type="application/pdf",
-        extension="pdf",
-        received_text=received,
-        title=title or _first_line(received),
-        byline="",
-        publisher="",
-        url="",
-        published_on=None,
-        date_precision=DatePrecision.DAY.value,
-        date_note="",
-        language=language,
-        sha256=_sha256(data),
-        size=len(data),
-    )
+    return _without_metadata("application/pdf", "pdf", data, received, title or _first_line(received), language)
 
 
 def _pdf_title(reader) -> str:
@@ -524,18 +510,23 @@ def _from_text(data: bytes, name: str) -> Extracted:
             code="encoding",
         ) from None
     received = normalise_received_text(text)
+    return _without_metadata("text/plain", "txt", data, received, _first_line(received), "en")
+
+
+def _without_metadata(media_type, extension, data, received, title, language) -> Extracted:
+    """A PDF or a text file: no byline, outlet, address or date can be read from it."""
     return Extracted(
-        media_type="text/plain",
-        extension="txt",
+        media_type=media_type,
+        extension=extension,
         received_text=received,
-        title=_first_line(received),
+        title=title,
         byline="",
         publisher="",
         url="",
         published_on=None,
         date_precision=DatePrecision.DAY.value,
         date_note="",
-        language="en",
+        language=language,
         sha256=_sha256(data),
         size=len(data),
     )

@@ -12,6 +12,7 @@ from django.core.management import call_command
 
 from archive.models import Incident, Source
 from archive.roles import EDITOR, ensure_groups
+from tests.browsing import log_in, log_out
 from tests.factories import make_actor, make_monument, make_site
 
 pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
@@ -33,14 +34,6 @@ def archive():
     call_command("ensure_demo_curator", stdout=StringIO())
     editor = get_user_model().objects.create_user("editor", password="palmyra-editor", is_staff=True)
     editor.groups.add(Group.objects.get(name=EDITOR))
-
-
-def log_in(page, base, username, password):
-    page.goto(f"{base}/admin/login/")
-    page.fill("#id_username", username)
-    page.fill("#id_password", password)
-    page.click("input[type=submit]")
-    page.wait_for_selector("#user-tools")
 
 
 def test_curator_creates_a_cited_incident_and_an_editor_publishes_it(live_server, archive, page, screenshot_dir):
@@ -96,8 +89,7 @@ def test_curator_creates_a_cited_incident_and_an_editor_publishes_it(live_server
     incident.refresh_from_db()
     assert incident.status == "draft"
 
-    page.click("#logout-form button")
-    page.wait_for_load_state()
+    log_out(page)
 
     # An editor can, with the Publish button on the incident's page.
     log_in(page, base, "editor", "palmyra-editor")
@@ -116,8 +108,7 @@ def test_curator_creates_a_cited_incident_and_an_editor_publishes_it(live_server
     assert any(re.search(r"Created.*curator", row, re.S) for row in rows), rows
 
     # The curator's later edit waits for the editor; the public keeps the published title.
-    page.click("#logout-form button")
-    page.wait_for_load_state()
+    log_out(page)
     log_in(page, base, "curator", "palmyra-curator")
     page.goto(f"{base}/admin/archive/incident/{incident.pk}/change/")
     page.fill("#id_title", "Temple of Bel destroyed")
@@ -127,8 +118,7 @@ def test_curator_creates_a_cited_incident_and_an_editor_publishes_it(live_server
     page.goto(f"{base}{incident.get_absolute_url()}")
     assert "Temples of Bel and Baalshamin destroyed" in page.locator("h1").inner_text()
     page.goto(f"{base}/admin/")
-    page.click("#logout-form button")
-    page.wait_for_load_state()
+    log_out(page)
 
     log_in(page, base, "editor", "palmyra-editor")
     page.goto(f"{base}/admin/archive/incident/{incident.pk}/change/")

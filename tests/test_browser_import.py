@@ -9,6 +9,7 @@ from django.core.management import call_command
 
 from archive.models import Incident
 from archive.roles import ensure_groups
+from tests.browsing import log_in
 from tests.factories import make_actor, make_incident, make_monument, make_site
 
 pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
@@ -42,14 +43,6 @@ def archive():
         occurred="2015-05-21",
     )  # fmt: skip
     call_command("ensure_demo_curator", stdout=StringIO())
-
-
-def log_in(page, base):
-    page.goto(f"{base}/admin/login/")
-    page.fill("#id_username", "curator")
-    page.fill("#id_password", "palmyra-curator")
-    page.click("input[type=submit]")
-    page.wait_for_selector("#user-tools")
 
 
 def upload(page, path):

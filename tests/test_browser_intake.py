@@ -14,6 +14,7 @@ from django.core.management import call_command
 from archive.models import Citation, Incident, Source
 from archive.models.choices import ActorRole
 from archive.roles import EDITOR, ensure_groups
+from tests.browsing import log_in, log_out
 from tests.factories import make_actor, make_citation, make_incident, make_monument, make_site
 from tests.intake_files import news_page
 
@@ -49,19 +50,6 @@ def archive(settings, tmp_path):
     editor = get_user_model().objects.create_user("editor", password="palmyra-editor", is_staff=True)
     editor.groups.add(Group.objects.get(name=EDITOR))
     return existing
-
-
-def log_in(page, base, username, password):
-    page.goto(f"{base}/admin/login/")
-    page.fill("#id_username", username)
-    page.fill("#id_password", password)
-    page.click("input[type=submit]")
-    page.wait_for_selector("#user-tools")
-
-
-def log_out(page):
-    page.click("#logout-form button")
-    page.wait_for_load_state()
 
 
 def upload(page, base, data, name):

@@ -266,8 +266,9 @@ def test_staff_see_the_full_text_of_a_source(client, record):
 def test_source_list_counts_citing_published_incidents(client, record):
     html = text_of(client.get(reverse("archive:source-list")))
     assert re.search(
-        r"Islamic State destroys Palmyra temple</a></th>\s*<td>Gulf News</td>\s*<td>AFP</td>"
-        r"\s*<td class=\"nowrap\">24 March 2016</td>\s*<td class=\"number\">5</td>",
+        r"Islamic State destroys Palmyra temple</a></th>\s*<td data-label=\"Outlet\">Gulf News</td>"
+        r"\s*<td data-label=\"Origin\">AFP</td>\s*<td class=\"nowrap\" data-label=\"Date\">24 March 2016</td>"
+        r"\s*<td class=\"number\" data-label=\"Incidents citing it\">5</td>",
         html,
     )
 

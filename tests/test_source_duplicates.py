@@ -389,7 +389,7 @@ def test_migration_0008_fills_url_keys_and_sketches_and_keeps_the_texts_and_the_
     from archive.boilerplate import reading_text
     from archive.duplicates import sketch
     from archive.models.sources import sha256_of
-    from tests.migrating import migrate, migrate_to_latest
+    from tests.migrating import assert_cited_text_trigger_kept, migrate, migrate_to_latest
 
     old = migrate([("archive", "0007_actor_roles_edtf_dates")])
     try:
@@ -420,10 +420,7 @@ def test_migration_0008_fills_url_keys_and_sketches_and_keeps_the_texts_and_the_
             assert (source.resembles_id, source.resemblance) == (None, "")
             stored = sorted(NewShingle.objects.filter(source=source).values_list("hash", flat=True))
             assert stored == sketch(source.reading_text)
-        if connection.vendor == "sqlite":
-            with connection.cursor() as cursor:
-                cursor.execute("SELECT name FROM sqlite_master WHERE type = 'trigger' AND tbl_name = 'archive_source'")
-                assert [row[0] for row in cursor.fetchall()] == ["archive_source_cited_text_immutable"]
+        assert_cited_text_trigger_kept()
     finally:
         migrate_to_latest()
 
