@@ -218,6 +218,8 @@ IMAGE_MAX_BYTES = env_int("IMAGE_MAX_BYTES", 15 * 1024 * 1024)
 IMAGE_MAX_PIXELS = env_int("IMAGE_MAX_PIXELS", 40_000_000)
 # A source file (HTML page, PDF, text) uploaded in the admin or given to add_source: see archive.intake.
 SOURCE_FILE_MAX_BYTES = env_int("SOURCE_FILE_MAX_BYTES", 20 * 1024 * 1024)
+# Where readers report errors (the About and methodology page); none shown when empty.
+ARCHIVE_CONTACT_EMAIL = os.environ.get("ARCHIVE_CONTACT_EMAIL", "")
 # CSV imports larger than this are refused with one clear message.
 CSV_IMPORT_MAX_BYTES = env_int("CSV_IMPORT_MAX_BYTES", 50 * 1024 * 1024)
 DATA_UPLOAD_MAX_MEMORY_SIZE = max(CSV_IMPORT_MAX_BYTES, 2_621_440)
