@@ -39,7 +39,7 @@ BOGUS = [
     ("q=%25%5F%5C", 200),  # LIKE wildcards are searched for literally
     ("q=' OR 1=1 --", 200),
     ("kind=destruction&kind=damage", 200),
-    ("date_from=2016-01-01&date_to=2015-01-01", 200),
+    ("date_from=2016-01-01&date_to=2015-01-01", 400),  # a reversed range is answered with a message
     ("after=9999-12-31~zzz", 200),
     ("before=0001-01-01~a", 200),
     ("page=1", 200),

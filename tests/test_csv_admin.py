@@ -113,7 +113,7 @@ def test_invalid_rows_are_listed_with_their_line_and_nothing_can_be_confirmed(cl
     [
         (b"\xff\xfeslug", "not UTF-8 text (byte 0 cannot be read)"),
         (b"PK\x03\x04\x00binary", "not a CSV file: it holds binary data"),
-        (b"slug,wrong\r\nx,y\r\n", "unknown column; incidents.csv has slug, title"),
+        (b"slug,wrong\r\nx,y\r\n", "unknown column; incidents.csv has slug, identifier, title"),
     ],
 )
 def test_an_unreadable_upload_gets_one_clear_message_not_a_500(client, record, data, message):

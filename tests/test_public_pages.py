@@ -182,7 +182,7 @@ def palmyra_record():
 
 
 @pytest.fixture(autouse=True)
-def _fresh_cache():
+def _fresh_cache(db):
     cache.clear()
 
 
