@@ -46,7 +46,7 @@ def test_reader_follows_plan_incident_citation_and_filters(live_server, page, sc
     page.wait_for_url(re.compile(r"/incidents/temple-of-bel-destroyed/$"))
     assert page.locator("h1").inner_text() == "Destruction of the Temple of Bel"
     assert page.locator("ul.actors").inner_text() == "Islamic State group (perpetrator)"
-    assert page.locator("dl.facts time").get_attribute("datetime") == "2015-08-30"
+    assert page.locator("dl.facts time").first.get_attribute("datetime") == "2015-08-30"
     page.screenshot(path=screenshot_dir / "3-incident.png", full_page=True)
 
     # A citation leads to its passage in the source, highlighted.

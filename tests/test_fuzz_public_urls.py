@@ -28,6 +28,7 @@ CURSORS = ["after", "before", "page"]
 PUBLIC_URLS = {
     "home": ("/", None, []),
     "timeline-svg": ("/timeline.svg", None, ["site"]),
+    "site-list": ("/sites/", None, []),
     "site-detail": ("/sites/{}/", "fuzz-site", []),
     "site-plan-svg": ("/sites/{}/plan.svg", "fuzz-site", []),
     "monument-list": ("/monuments/", None, CURSORS),
