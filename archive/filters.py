@@ -3,8 +3,11 @@
 import django_filters
 from django import forms
 from django.db.models import Exists, OuterRef
+from django.utils.functional import cached_property
 
-from .models import Actor, ActorRole, Assessment, Incident, IncidentActor, IncidentKind, Monument, Site
+from . import summaries
+from .models import Actor, ActorRole, Assessment, Incident, IncidentKind, Monument, Site
+from .search import is_broad
 
 SEARCH_MAX_LENGTH = 200
 REVERSED_RANGE = "“To” ({end}) is before “From” ({start}): swap them, or leave one empty."
@@ -16,8 +19,10 @@ def _published():
 
 def perpetrators():
     """Actors a published incident names as perpetrator: a draft must not put a name in the list."""
-    links = IncidentActor.objects.filter(actor=OuterRef("pk"), role=ActorRole.PERPETRATOR, incident__in=_published())
-    return Actor.objects.public().filter(Exists(links))
+    # A correlated EXISTS (one index probe an actor), not `incident__in=<published>`, which
+    # would list every published incident's key for every request.
+    named = _published().filter(actor_links__actor=OuterRef("pk"), actor_links__role=ActorRole.PERPETRATOR)
+    return Actor.objects.public().filter(Exists(named))
 
 
 def monuments():
@@ -26,6 +31,37 @@ def monuments():
 
 def sites():
     return Site.objects.public().filter(Exists(_published().filter(site=OuterRef("pk"))))
+
+
+def _choice_keys(request=None):
+    """The keys of every filter's choices, a whole-archive figure (archive.summaries): computed
+    once per generation for every worker — each asks, for every row of a table, whether a
+    published incident refers to it — and renewed whenever what the public sees changes. Read
+    once per request."""
+    memo = getattr(request, "_archive_choice_keys", None)
+    if memo is None:
+        memo = summaries.figure(
+            "filter-choices",
+            lambda: {make.__name__: list(make().order_by().values_list("pk", flat=True)) for make in CHOICES},
+        )
+        if request is not None:
+            request._archive_choice_keys = memo
+    return memo
+
+
+def kept(choices):
+    """`choices` as a callable queryset (django-filter calls it with the request): the rows whose
+    keys `_choice_keys` keeps, read by key, in `choices`' order."""
+
+    def queryset(request=None):
+        found = choices()
+        ordering = found.query.order_by or found.model._meta.ordering
+        return found.model.objects.filter(pk__in=_choice_keys(request)[choices.__name__]).order_by(*ordering)
+
+    return queryset
+
+
+CHOICES = (sites, monuments, perpetrators)
 
 
 # Typed as YYYY-MM-DD, as in the admin (heritage/formats): a browser's date input shows its own
@@ -47,12 +83,19 @@ class IncidentFilter(django_filters.FilterSet):
         widget=forms.TextInput(attrs={"type": "search"}),
     )
     kind = django_filters.ChoiceFilter(choices=IncidentKind.choices, empty_label="Any kind")
-    site = django_filters.ModelChoiceFilter(queryset=sites(), to_field_name="slug", empty_label="Any site")
+    site = django_filters.ModelChoiceFilter(queryset=kept(sites), to_field_name="slug", empty_label="Any site")
     monument = django_filters.ModelChoiceFilter(
-        field_name="monuments", label="Monument", queryset=monuments(), to_field_name="slug", empty_label="Any monument"
+        field_name="monuments",
+        label="Monument",
+        queryset=kept(monuments),
+        to_field_name="slug",
+        empty_label="Any monument",
     )
     perpetrator = django_filters.ModelChoiceFilter(
-        queryset=perpetrators(), to_field_name="slug", empty_label="Anyone (or unattributed)", method="by_perpetrator"
+        queryset=kept(perpetrators),
+        to_field_name="slug",
+        empty_label="Anyone (or unattributed)",
+        method="by_perpetrator",
     )
     assessment = django_filters.ChoiceFilter(choices=Assessment.choices, empty_label="Any assessment")
     # An incident is found when the time it may have happened overlaps the range: one from May 2015
@@ -106,7 +149,8 @@ class IncidentFilter(django_filters.FilterSet):
 
     def search(self, queryset, name, value):
         value = value.strip()
-        return queryset.search(value) if value else queryset
+        # Judged once, on the public incidents, for the order (ranked) and for the query alike.
+        return queryset.search(value, broad=self.broad) if value else queryset
 
     @property
     def search_text(self):
@@ -115,10 +159,16 @@ class IncidentFilter(django_filters.FilterSet):
             return ""
         return (self.form.cleaned_data.get("q") or "").strip()
 
+    @cached_property
+    def broad(self):
+        """Whether the text finds too many incidents to rank (archive.search.is_broad)."""
+        return bool(self.search_text) and is_broad(self.queryset, self.search_text)
+
     @property
     def ranked(self):
-        """Whether the list is in order of relevance: text is searched and no other order chosen."""
-        return bool(self.search_text) and not self.form.cleaned_data.get("ordering")
+        """Whether the list is in order of relevance: text is searched, no other order chosen, and
+        the search is not broad (then the list is in date order, and the page says so)."""
+        return bool(self.search_text) and not self.form.cleaned_data.get("ordering") and not self.broad
 
     @property
     def descending(self):

@@ -133,9 +133,13 @@ def test_pages_are_in_order_and_the_last_is_read_from_the_end(superuser_client):
     last, queries = open_changelist(superuser_client, "incident", p="2")
     assert titles(first) + titles(last) == newest_first
     # The last page: the oldest rows, asked for in the opposite order, from the start (no OFFSET).
+    # Its keys alone, without the joins to what the rows show (SQLite, given the joins, would start
+    # from the smallest table and sort every incident); then those rows by key.
     page = next(sql for sql in queries if sql.startswith('SELECT "archive_incident"."id"') and "LIMIT" in sql)
-    assert 'ORDER BY "archive_incident"."id" ASC' in page
-    assert "OFFSET" not in page
+    assert re.search(r'ORDER BY ("archive_incident"\."id"|1) ASC LIMIT', page), page
+    assert "OFFSET" not in page and "JOIN" not in page
+    rows = next(sql for sql in queries if "archive_site" in sql and "archive_incident" in sql and " IN (" in sql)
+    assert "LIMIT" not in rows
 
     build(10, site, actor)  # over the cap: the last page shows the oldest rows all the same
     response, _ = open_changelist(superuser_client, "incident")

@@ -61,13 +61,16 @@ PAGES = [
     # version (3), month counts, changes of control + their actors, the incidents not drawn (4), the
     # actors holding any site, for their colours (1)
     ("/timeline.svg", 8),
-    # choices of site, monument, perpetrator (3), the page's keys, its rows + their monuments and
+    # choices of site, monument, perpetrator: their keys, once per generation for every worker (3,
+    # archive.summaries: always here, each test starting afresh), the stamp of the newest rows that
+    # keeps them current (1) and their rows (3); the page's keys, its rows + their monuments and
     # actors (4), version (3) and count (1)
-    ("/incidents/", 11),
-    ("/incidents/?page=last&ordering=-date", 11),
-    # plus the look-ups of the chosen site, monument and perpetrator (3), less the rows' monuments and
-    # actors (none of the matching incidents has several)
-    ("/incidents/?kind=destruction&site=palmyra&monument=m1&perpetrator=a0&date_from=2015-01-01&q=Bel", 11),
+    ("/incidents/", 15),
+    ("/incidents/?page=last&ordering=-date", 15),
+    # plus the look-ups of the chosen site, monument and perpetrator (3) and whether the search is
+    # broad (1, a count up to archive.search.RANKED_AT_MOST), less the rows' monuments and actors
+    # (none of the matching incidents has several)
+    ("/incidents/?kind=destruction&site=palmyra&monument=m1&perpetrator=a0&date_from=2015-01-01&q=Bel", 16),
     # the page's keys, rows with condition, their images, capped count
     ("/monuments/", 4),
     # monument, the page's keys, rows, their monuments, their actors, their citations, their figures,

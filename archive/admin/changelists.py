@@ -13,6 +13,7 @@ them), it draws the date hierarchy (a `DISTINCT` truncation of every row's date)
 - The pages in the second half are read from the end, in the reverse order, so that the last page
   costs what the first costs. When the count is an estimate, the last page shows the last
   `per_page` rows and the pages just before it are numbered from the estimate.
+- A page's rows are found by key first (`rows_by_key`), then fetched with what they show.
 - `PageCountsChangeList` leaves per-row counts out of the list's query and asks for them for the
   page's rows only, in one grouped query (the admin's `annotate_page(rows)`).
 """
@@ -88,15 +89,25 @@ class CappedPaginator(Paginator):
         # A floor ("more than N") knows nothing past N: only its last page is read from the end.
         from_end = number > 1 and (last if self.count.kind == "floor" else bottom >= self.count // 2)
         if not from_end:
-            return Page(self.object_list[bottom:top], number, self)
+            return Page(rows_by_key(self.object_list, bottom, top), number, self)
         # The reverse order's first rows, which an index gives as cheaply as the first page's.
         # Without an exact count there are no exact last rows: the last page is the last full page.
         start, stop = self.count - top, self.count - bottom
         if last and not self.count.is_exact:
             start, stop = 0, self.per_page
-        rows = list(self.object_list.reverse()[start:stop])
+        rows = rows_by_key(self.object_list.reverse(), start, stop)
         rows.reverse()
         return Page(rows, number, self)
+
+
+def rows_by_key(queryset, start, stop):
+    """Rows `start`–`stop` of `queryset`: their keys first, in a query of the keys alone (no join
+    to the related tables shown, so the database walks the ordering's index and stops after
+    `stop` rows; SQLite, given the joins, starts from the smallest table and sorts everything),
+    then those rows, with their related rows, by key."""
+    keys = list(queryset.values_list("pk", flat=True)[start:stop])
+    found = {row.pk: row for row in queryset.order_by().filter(pk__in=keys)}
+    return [found[key] for key in keys if key in found]
 
 
 class PageCountsChangeList(ChangeList):

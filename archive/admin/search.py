@@ -12,6 +12,7 @@ need the prefix of a title as typed, not whole words) still use Django's search.
 from django.db.models import Q
 
 from ..models import Incident
+from ..search import condition, is_broad
 
 # Up to this many incidents found, the changelist of their citations (or sources) is asked for
 # their ids as a list, which the database looks up through the index on `incident_id`; given a
@@ -41,6 +42,12 @@ class FullTextSearchMixin:
         text = search_term.strip()
         if not text or request.path.endswith("/autocomplete/"):
             return super().get_search_results(request, queryset, search_term)
+        path = self.search_incident or "pk"
+        if is_broad(Incident.objects.all(), text):
+            # Many incidents found: the changelist walks its own order and asks the index about
+            # each row's incident, stopping at a page (a list of ids, or a subquery of them, would
+            # hold every match). A slug (search_exact) is one among so many anyway.
+            return queryset.filter(condition(text, path)), False
         lookup = f"{self.search_incident}__in" if self.search_incident else "pk__in"
         return queryset.filter(**{lookup: found_ids(text, self.search_exact)}), False
 

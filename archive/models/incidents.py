@@ -194,12 +194,13 @@ class IncidentQuerySet(models.QuerySet):
         """Everything but the synthetic rows made for benchmarks."""
         return self.filter(is_synthetic=False)
 
-    def search(self, query):
+    def search(self, query, broad=None):
         """The incidents the words of `query` find, annotated with `search_rank` (higher: more
-        relevant). The index, the query syntax and the ranking are archive.search's."""
+        relevant; alike for a broad search). The index, the query syntax, the ranking and what is
+        broad are archive.search's."""
         from ..search import search
 
-        return search(self, query)
+        return search(self, query, broad=broad)
 
     def with_counts(self):
         """Annotate `citation_count` and `origin_count` (independent origins among supporting
@@ -369,6 +370,9 @@ class Incident(Versioned):
             models.Index(fields=["status", "kind", "occurred_from"], name="archive_inc_status_kind_idx"),
             # Filtered by site, in date order.
             models.Index(fields=["site", "status", "occurred_from"], name="archive_inc_site_date_idx"),
+            # The admin's changelist filtered by status, newest first: without it SQLite reads every
+            # row of the status from the indexes above and sorts them by key.
+            models.Index(fields=["status", "id"], name="archive_inc_status_pk_idx"),
         ]
 
     def __str__(self):

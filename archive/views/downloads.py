@@ -84,7 +84,7 @@ SOURCE_COLUMNS = [
 def incident_download(request, fmt):
     if fmt not in ("csv", "json", "geojson"):
         raise Http404("Incidents download as csv, json or geojson.")
-    filterset = IncidentFilter(request.GET or None, queryset=Incident.objects.public())
+    filterset = IncidentFilter(request.GET or None, queryset=Incident.objects.public(), request=request)
     if filterset.is_bound and not filterset.is_valid():
         errors = "; ".join(f"{name}: {' '.join(messages)}" for name, messages in filterset.errors.items())
         return HttpResponseBadRequest(f"Bad filter: {errors}", content_type="text/plain; charset=utf-8")

@@ -34,7 +34,7 @@ from ..models import (
     Site,
     Source,
 )
-from ..search import with_snippets
+from ..search import RANKED_AT_MOST, with_snippets
 from .aggregates import cached, data_version
 from .paging import BOUND, DATE, RANK, BadCursor, Key, KeysetPaginator
 
@@ -253,8 +253,8 @@ def monument_detail(request, slug):
 
 @require_safe
 def incident_list(request):
-    filterset = IncidentFilter(request.GET or None, queryset=Incident.objects.public())
-    context = {"filter": filterset, "filter_query": "", "page": None}
+    filterset = IncidentFilter(request.GET or None, queryset=Incident.objects.public(), request=request)
+    context = {"filter": filterset, "filter_query": "", "page": None, "ranked_at_most": f"{RANKED_AT_MOST:,}"}
     if filterset.is_bound and not filterset.is_valid():
         # A clear 400 that says which filter is wrong, rather than a list that silently ignores it.
         return render(request, "archive/incident_list.html", context, status=400)
