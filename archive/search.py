@@ -31,7 +31,7 @@ import unicodedata
 from dataclasses import dataclass, field
 
 from django.db import connection
-from django.db.models import F, FloatField, Func, TextField, Value
+from django.db.models import F, FloatField, Func, Value
 from django.db.models.functions import Cast
 from django.db.models.signals import m2m_changed, post_delete, post_save, pre_delete, pre_save
 from django.utils.html import escape
@@ -342,30 +342,55 @@ def with_snippets(queryset, text):
         for row in rows:
             row.snippet = ""
         return rows
-    snippets = {f"search_snippet_{part}": _snippet(part, query) for part in SNIPPET_PARTS}
+    if connection.vendor == "sqlite":
+        rows = list(queryset)
+        found = _fts5_snippets(query, [row.pk for row in rows])
+        for row in rows:
+            row.snippet = _best(found.get(row.pk, [""]))
+        return rows
+    snippets = {f"search_snippet_{part}": _headline(part, query) for part in SNIPPET_PARTS}
     rows = list(queryset.annotate(**snippets))
     for row in rows:
-        raws = [getattr(row, name) or "" for name in snippets]
-        row.snippet = highlight(next((raw for raw in raws if START in raw), raws[0]))
+        row.snippet = _best([getattr(row, name) or "" for name in snippets])
     return rows
 
 
-def _snippet(part, query):
-    if connection.vendor == "postgresql":
-        from django.contrib.postgres.search import SearchHeadline, SearchQuery
+def _best(raws):
+    """The first raw snippet that marks a word found (else the first), highlighted."""
+    return highlight(next((raw for raw in raws if START in raw), raws[0]))
 
-        return SearchHeadline(
-            F(f"search_document__{part}"),
-            SearchQuery(_tsquery(query), search_type="raw", config="english"),
-            config="english",
-            start_sel=START,
-            stop_sel=STOP,
-            max_words=SNIPPET_WORDS,
-            min_words=SNIPPET_WORDS // 2,
-        )
-    column = ("title", "names", "body", "quotes").index(part)
-    arguments = [Value(column), Value(START), Value(STOP), Value("…"), Value(SNIPPET_WORDS)]
-    return Func(F("full_text__fts"), *arguments, function="snippet", output_field=TextField())
+
+def _fts5_snippets(query: Query, ids) -> dict:
+    """SQLite: each incident's raw snippets (SNIPPET_PARTS), by id. snippet() needs the MATCH in
+    its own query; asked by rowid, FTS5 looks each row up (`rowid IN` reaches its index, where a
+    condition on the incidents' id would have it read every match first)."""
+    if not ids:
+        return {}
+    from .models.search import FTS_TABLE
+
+    columns = ("title", "names", "body", "quotes")
+    parts = ", ".join(f"snippet({FTS_TABLE}, {columns.index(part)}, %s, %s, %s, %s)" for part in SNIPPET_PARTS)
+    marks = [START, STOP, "…", SNIPPET_WORDS] * len(SNIPPET_PARTS)
+    holes = ", ".join(["%s"] * len(ids))
+    sql = f"SELECT rowid, {parts} FROM {FTS_TABLE} WHERE {FTS_TABLE} MATCH %s AND rowid IN ({holes})"
+    with connection.cursor() as cursor:
+        cursor.execute(sql, [*marks, _fts5(query), *ids])
+        return {row[0]: [raw or "" for raw in row[1:]] for row in cursor.fetchall()}
+
+
+def _headline(part, query):
+    """PostgreSQL: ts_headline of the document's `part`, the matched words between the marks."""
+    from django.contrib.postgres.search import SearchHeadline, SearchQuery
+
+    return SearchHeadline(
+        F(f"search_document__{part}"),
+        SearchQuery(_tsquery(query), search_type="raw", config="english"),
+        config="english",
+        start_sel=START,
+        stop_sel=STOP,
+        max_words=SNIPPET_WORDS,
+        min_words=SNIPPET_WORDS // 2,
+    )
 
 
 def highlight(raw: str):

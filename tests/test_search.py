@@ -500,3 +500,94 @@ def test_the_migration_indexes_the_incidents_already_recorded():
         assert found(UNVOWELED) == found("Daesh") == found('"blew up"') == {incident.slug}
     finally:
         migrate_to_latest()
+
+
+# Broad searches -------------------------------------------------------------------------------
+# A search that finds more than search.RANKED_AT_MOST incidents is not ranked (ranking reads every
+# match): it is walked in the list's order, each row asked of the index. Here the threshold is
+# lowered so that the little record has broad searches.
+
+
+@pytest.fixture
+def broad_above_three(monkeypatch):
+    monkeypatch.setattr(search, "RANKED_AT_MOST", 3)
+
+
+@pytest.mark.parametrize("text", ["Palmyra", "Daesh", "Palmyra -Bel", "temple or colonnade", '"Roman theater"'])
+def test_a_broad_search_finds_what_a_ranked_one_finds(record, monkeypatch, text):
+    ranked = found(text)
+    everything = found(text, Incident.objects.all())
+    monkeypatch.setattr(search, "RANKED_AT_MOST", 0)  # every search broad
+    assert search.is_broad(Incident.objects.public(), text) == bool(ranked)
+    assert found(text) == ranked
+    assert found(text, Incident.objects.all()) == everything
+
+
+def test_a_broad_search_is_listed_by_date_and_says_so(record, client, broad_above_three):
+    with CaptureQueriesContext(connection) as queries:
+        response = client.get(reverse("archive:incident-list"), {"q": "Palmyra"})
+    # Nothing ranked (ranking reads every match); the rows are probed, one by one, in date order.
+    sql = " ".join(query["sql"] for query in queries.captured_queries)
+    assert "bm25(" not in sql and "ts_rank(" not in sql and "EXISTS(SELECT" in sql
+    rows = list(response.context["page"].object_list)
+    assert {row.slug for row in rows} == found("Palmyra") and len(rows) > 3
+    assert [row.slug for row in rows] == list(
+        Incident.objects.public()
+        .filter(slug__in=found("Palmyra"))
+        .order_by("occurred_from", "slug")
+        .values_list("slug", flat=True)
+    )
+    html = response.content.decode()
+    assert "too many" in html and "listed by date" in html
+    assert all(row.snippet for row in rows if row.slug != "apart")  # still shows where the words are
+    # Narrow: ranked, and no such note.
+    response = client.get(reverse("archive:incident-list"), {"q": "colonnade"})
+    assert [row.slug for row in response.context["page"].object_list] == ["in-title", "in-quote"]
+    assert "too many" not in response.content.decode()
+
+
+def test_a_broad_search_never_finds_a_draft(record, client, monkeypatch):
+    monkeypatch.setattr(search, "RANKED_AT_MOST", 1)
+    response = client.get(reverse("archive:incident-list"), {"q": "colonnade"})
+    assert {row.slug for row in response.context["page"].object_list} == {"in-title", "in-quote"}
+    assert "ZZDRAFT" not in response.content.decode()
+    assert found("ZZDRAFTWORD") == set()
+
+
+def test_a_broad_admin_search_finds_what_a_narrow_one_finds(record, admin_client, monkeypatch):
+    def shown(name, text):
+        response = admin_client.get(reverse(f"admin:archive_{name}_changelist"), {"q": text})
+        assert response.status_code == 200
+        return {row.pk for row in response.context["cl"].result_list}
+
+    narrow = {(name, text): shown(name, text) for name in ("incident", "citation") for text in ("Daesh", "theater")}
+    monkeypatch.setattr(search, "RANKED_AT_MOST", 0)
+    for (name, text), rows in narrow.items():
+        assert rows and shown(name, text) == rows, (name, text)
+    # Walked in the changelist's order, each row asked of the index: no list of every match.
+    with CaptureQueriesContext(connection) as queries:
+        shown("incident", "Daesh")
+    sql = " ".join(query["sql"] for query in queries.captured_queries)
+    assert "EXISTS" in sql and " IN (SELECT" not in sql
+
+
+# The filters' choices -----------------------------------------------------------------------------
+
+
+def perpetrator_choices(client):
+    return [slug for slug, _ in client.get(reverse("archive:incident-list")).context["filter"].form.fields[
+        "perpetrator"
+    ].choices if slug]  # fmt: skip
+
+
+def test_the_kept_choices_follow_a_publication_and_a_withdrawal(record, client, django_capture_on_commit_callbacks):
+    militia = make_actor(name="Desert militia", slug="desert-militia")
+    draft = make_incident(slug="raid", title="Raid", site=record["bel"].site, perpetrator=militia)
+    make_citation(incident=draft, source=report(), quote="Looters took a bust")
+    assert "desert-militia" not in {str(slug) for slug in perpetrator_choices(client)}
+    with django_capture_on_commit_callbacks(execute=True):
+        draft.publish(None)
+    assert "desert-militia" in {str(slug) for slug in perpetrator_choices(client)}
+    with django_capture_on_commit_callbacks(execute=True):
+        Incident.objects.get(pk=draft.pk).withdraw(None, "A duplicate report")
+    assert "desert-militia" not in {str(slug) for slug in perpetrator_choices(client)}
