@@ -32,12 +32,13 @@ def duplicates(**kwargs):
 
 def test_the_same_monument_a_compatible_kind_and_overlapping_dates(palmyra):
     bel, site = palmyra["bel"], palmyra["site"]
-    make_incident(site=site, monuments=[bel], kind="damage", occurred="2015-08-30", title="Bel damaged")
+    # Slugs given: the factory's ("incident-4", "incident-14") sort by text, not by number.
+    make_incident(site=site, monuments=[bel], kind="damage", occurred="2015-08-30", title="Bel damaged", slug="a-bel")
     make_incident(site=site, monuments=[bel], kind="looting", occurred="2015-08-30", title="Bel looted")
     make_incident(site=site, monuments=[bel], kind="destruction", occurred="2016-03", title="Bel later")
     make_incident(site=site, monuments=[bel], kind="destruction", occurred="", title="Bel undated")
     make_incident(site=site, monuments=[palmyra["baalshamin"]], kind="destruction", title="Baalshamin")
-    make_incident(site=site, monuments=[bel], kind="attack", occurred="2015-08-30", title="Bel attacked")
+    make_incident(site=site, monuments=[bel], kind="attack", occurred="2015-08-30", title="Bel attacked", slug="b-bel")
     start, end = AUGUST
     assert duplicates(monuments=[bel], kind="destruction", start=start, end=end) == ["Bel damaged", "Bel undated"]
     # Attack and damage are compatible, attack and destruction not; the same day: in slug order.
@@ -58,14 +59,24 @@ def test_a_site_without_monuments_an_actor_and_what_is_left_out(palmyra):
     assert duplicates() == []
 
 
-def test_one_bounded_query_however_many_match(palmyra):
+def test_one_bounded_query_a_status_however_many_match(palmyra):
     bel = palmyra["bel"]
-    for _ in range(30):
-        make_incident(site=palmyra["site"], monuments=[bel])
+    for day in range(1, 31):
+        make_incident(site=palmyra["site"], monuments=[bel], occurred=f"2015-08-{day:02d}", slug=f"d{day:02d}")
+    for day in (3, 17, 28):
+        make_incident(
+            site=palmyra["site"], monuments=[bel], occurred=f"2015-08-{day:02d}", slug=f"p{day:02d}",
+            citations=1, status="published",
+        )  # fmt: skip
     with CaptureQueriesContext(connection) as queries:
-        assert len(duplicates(monuments=[bel], kind="destruction", limit=3)) == 3
-    [query] = queries.captured_queries
-    assert "LIMIT 3" in query["sql"]
+        found = Incident.objects.likely_duplicates_of(monuments=[bel], kind="destruction", limit=4)
+    # Drafts and published incidents merged, latest first.
+    assert [incident.slug for incident in found] == ["d30", "d29", "d28", "p28"]
+    # One query a status, each stopping at the limit; the monument's incidents are asked about
+    # row by row (EXISTS), never listed (SQLite would sort all of them).
+    assert len(queries.captured_queries) == 2
+    for query in queries.captured_queries:
+        assert "LIMIT 4" in query["sql"] and "EXISTS" in query["sql"] and " IN (SELECT" not in query["sql"]
 
 
 @pytest.fixture

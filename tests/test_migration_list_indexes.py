@@ -1,7 +1,8 @@
 """Migration 0014 adds the indexes the lists need at a hundred thousand incidents — the admin's
-status filter in key order, the source filters' values, the public source list's order (written
-per database: SQLite has no NULLS LAST in an index) — without touching a row, refreshes the
-planner's statistics, and takes them away again when reversed."""
+status filter in key order, the few citations that contradict others, the source filters'
+values, the public source list's order (written per database: SQLite has no NULLS LAST in an
+index) — without touching a row, refreshes the planner's statistics, and takes them away again
+when reversed."""
 
 import pytest
 from django.db import connection
@@ -12,6 +13,7 @@ BEFORE = [("archive", "0013_cache_tables")]
 AFTER = [("archive", "0014_list_indexes")]
 ADDED = {
     "archive_incident": {"archive_inc_status_pk_idx"},
+    "archive_citation": {"archive_citation_contra_idx"},
     "archive_source": {
         "archive_source_origin_idx",
         "archive_source_publisher_idx",

@@ -18,7 +18,7 @@ def create_source_list_index(apps, schema_editor):
     # find one incident's contradicting citations. A sample is enough (as after a bulk load).
     if schema_editor.connection.vendor == "sqlite":
         schema_editor.execute("PRAGMA analysis_limit = 1000")
-    for table in ("archive_incident", "archive_source"):
+    for table in ("archive_incident", "archive_source", "archive_citation"):
         schema_editor.execute(f'ANALYZE "{table}"')
 
 
@@ -50,6 +50,14 @@ class Migration(migrations.Migration):
         migrations.AddIndex(
             model_name='source',
             index=models.Index(fields=['language'], name='archive_source_language_idx'),
+        ),
+        migrations.AddIndex(
+            model_name="citation",
+            index=models.Index(
+                condition=models.Q(("contradicts__isnull", False)),
+                fields=["contradicts"],
+                name="archive_citation_contra_idx",
+            ),
         ),
         migrations.RunPython(create_source_list_index, drop_source_list_index),
     ]

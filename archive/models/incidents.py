@@ -149,25 +149,36 @@ class IncidentQuerySet(models.QuerySet):
         the site's incidents naming no monument either), or with `actor` in any role; of a
         compatible `kind` (COMPATIBLE_KINDS) when one is given; whose dates overlap `start`..`end`
         (None, or an incident's unknown bound, overlaps everything). Withdrawn and merged
-        incidents are left out. Bounded: one query with LIMIT, through an index on the target
-        (the monuments' through table, archive_inc_site_date_idx, archive_incactor_actor_idx)."""
+        incidents are left out. A list. Bounded: a query with LIMIT per status, each walking the
+        status's incidents by date (archive_inc_status_date_idx, archive_inc_site_date_idx)."""
         monument_ids = [getattr(monument, "pk", monument) for monument in monuments]
-        queryset = self.filter(status__in=[Status.DRAFT, Status.PUBLISHED])  # leads the site index
+        queryset = self
         if monument_ids:
-            through = Incident.monuments.through.objects.filter(monument_id__in=monument_ids)
-            queryset = queryset.filter(pk__in=through.values("incident_id"))
+            through = Incident.monuments.through.objects.filter(
+                incident_id=OuterRef("pk"), monument_id__in=monument_ids
+            )
+            queryset = queryset.filter(models.Exists(through))
         elif site is not None:
             queryset = queryset.filter(site=site)
             if town_wide:
                 located = Incident.monuments.through.objects.filter(incident_id=OuterRef("pk"))
                 queryset = queryset.filter(~models.Exists(located))
         elif actor is not None:
-            queryset = queryset.filter(pk__in=IncidentActor.objects.filter(actor=actor).values("incident_id"))
+            queryset = queryset.filter(
+                models.Exists(IncidentActor.objects.filter(incident=OuterRef("pk"), actor=actor))
+            )
         else:
-            return self.none()
+            return []
         if kind:
             queryset = queryset.filter(kind__in=COMPATIBLE_KINDS.get(kind, {kind}))
-        return queryset.overlapping(start, end).order_by("-occurred_from", "slug")[:limit]
+        queryset = queryset.overlapping(start, end).order_by("-occurred_from", "slug")
+        # One query per status, each walking (status, occurred_from) backwards and asking about
+        # each row (EXISTS) until it has `limit`: given both statuses at once, or the target's
+        # incidents as a list, SQLite sorts all of the target's incidents (thousands) instead.
+        found = [row for status in (Status.PUBLISHED, Status.DRAFT) for row in queryset.filter(status=status)[:limit]]
+        found.sort(key=lambda row: row.slug)
+        found.sort(key=lambda row: row.occurred_from, reverse=True)
+        return found[:limit]
 
     def with_perpetrator(self, actor):
         """Incidents the sources attribute to `actor` as perpetrator."""
@@ -719,6 +730,14 @@ class Citation(Versioned):
             models.CheckConstraint(condition=~Q(quote=""), name="%(app_label)s_%(class)s_quote_not_empty"),
             models.UniqueConstraint(
                 fields=["incident", "source", "position_start"], name="%(app_label)s_%(class)s_unique_passage"
+            ),
+        ]
+        indexes = [
+            # The citations contradicting those of a page: few citations contradict any, and the
+            # foreign key's own index, mostly nulls, tells SQLite's planner that a value matches
+            # thousands of rows (it then reads every published incident's citations instead).
+            models.Index(
+                fields=["contradicts"], condition=Q(contradicts__isnull=False), name="archive_citation_contra_idx"
             ),
         ]
 
