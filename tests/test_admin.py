@@ -378,7 +378,9 @@ MAX_QUERIES = {
     "monument": 5 + 1,  # the site filter's choices
     "actor": 5,
     "source": 5 + 2 + 3,  # date hierarchy (range, dates); origin, publisher and language filters
-    "incident": 5 + 2 + 3,  # monuments and actors (a prefetch each); site, actor, monument filters
+    # monuments and actors (a prefetch each); site, actor, monument filters; the page's keys before
+    # its rows (archive/admin/changelists.py)
+    "incident": 5 + 2 + 3 + 1,
     "incidentactor": 5,
     "citation": 5 + 2 + 1,  # date hierarchy; origin filter
     "image": 5 + 2 + 2,  # date hierarchy; site and licence filters

@@ -115,7 +115,10 @@ class PageCountsChangeList(ChangeList):
 
     def get_results(self, request):
         super().get_results(request)
-        rows = list(self.result_list)
+        rows = self.result_list
+        if hasattr(rows, "query"):  # one page, or "Show all": the queryset itself, read the same way
+            rows = rows_by_key(rows, 0, None)
+        rows = list(rows)
         self.model_admin.annotate_page(rows)
         self.result_list = rows
 
