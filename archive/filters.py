@@ -51,12 +51,11 @@ def _choice_keys(request=None):
 
 def kept(choices):
     """`choices` as a callable queryset (django-filter calls it with the request): the rows whose
-    keys `_choice_keys` keeps, read by key, in `choices`' order."""
+    keys `_choice_keys` keeps, still judged by `choices` itself (a kept key never outlives the
+    rule: each row's check stops at its first published incident), in `choices`' order."""
 
     def queryset(request=None):
-        found = choices()
-        ordering = found.query.order_by or found.model._meta.ordering
-        return found.model.objects.filter(pk__in=_choice_keys(request)[choices.__name__]).order_by(*ordering)
+        return choices().filter(pk__in=_choice_keys(request)[choices.__name__])
 
     return queryset
 

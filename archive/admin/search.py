@@ -23,7 +23,7 @@ LISTED_IDS = 1000
 def found_ids(text, exact=()):
     """The ids of the incidents `text` finds, or whose `exact` lookups (e.g. "slug") equal it: a
     list when few, else a subquery (then the exact matches, a slug, are among so many anyway)."""
-    found = Incident.objects.search(text).order_by().values_list("pk", flat=True)
+    found = Incident.objects.search(text, broad=False).order_by().values_list("pk", flat=True)
     ids = list(found[: LISTED_IDS + 1])
     if len(ids) > LISTED_IDS:
         return found
